@@ -1,0 +1,124 @@
+"""Stage download: fetch the dataset's four IDX .gz files and verify their digests.
+
+Writes: the output folder given by --out (data/raw in dvc.yaml).
+Params: data.dataset (which files and digests); download.mirrors and
+download.timeout_seconds (where to look: not DVC params, since the digests, not the
+mirror, decide the content).
+
+Sources are tried in order: $MNIST_MIRROR (a folder, or a file:// or http(s):// base
+URL) when set, then the mirrors in params.yaml. Each file is written under a temporary
+name and renamed only once its decompressed md5 matches, so a failed or interrupted
+download leaves nothing behind.
+"""
+
+import argparse
+import contextlib
+import gzip
+import hashlib
+import os
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+import zlib
+from pathlib import Path
+
+from tqdm import tqdm
+
+from stages import PipelineError, run_stage
+from stages.datasets import get_dataset
+from stages.params import load_params
+
+MIRROR_VARIABLE = "MNIST_MIRROR"
+CHUNK_BYTES = 1 << 20
+
+
+def file_url(source, name):
+    """The URL of file `name` under `source`, a folder path or a base URL."""
+    if urllib.parse.urlparse(source).scheme in ("http", "https", "file"):
+        return source.rstrip("/") + "/" + name
+    return Path(source, name).resolve().as_uri()
+
+
+def decompressed_md5(path):
+    digest = hashlib.md5()
+    with gzip.open(path, "rb") as stream:
+        while chunk := stream.read(CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def fetch_verified(url, md5, target, timeout):
+    """Download `url` to `target` if its decompressed content has digest `md5`."""
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+            size = response.headers.get("Content-Length")
+            network = url.startswith("http")
+            with tqdm(total=int(size) if size else None, unit="B", unit_scale=True,
+                      desc=target.name, disable=not network, leave=False) as progress:
+                while chunk := response.read(CHUNK_BYTES):
+                    out.write(chunk)
+                    progress.update(len(chunk))
+        actual = decompressed_md5(temporary)
+        if actual != md5:
+            raise ValueError(f"md5 of decompressed content is {actual}, expected {md5}")
+        os.replace(temporary, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(temporary)
+
+
+def describe(error):
+    """A short reason for a failed fetch: 'HTTP 404 Not Found', 'timed out', the digest."""
+    if isinstance(error, urllib.error.HTTPError):
+        return f"HTTP {error.code} {error.reason}"
+    if isinstance(error, urllib.error.URLError):
+        return str(error.reason)
+    return str(error) or type(error).__name__
+
+
+def download(files, sources, out_dir, timeout):
+    """Fetch every (name, md5) in `files` into `out_dir`, trying `sources` in order."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, md5 in files:
+        failures = []
+        for source in sources:
+            url = file_url(source, name)
+            try:
+                fetch_verified(url, md5, out_dir / name, timeout)
+                print(f"{name}: verified, from {url}")
+                break
+            except (OSError, ValueError, EOFError, zlib.error, gzip.BadGzipFile) as error:
+                failures.append(f"  - {url}: {describe(error)}")
+        else:
+            tried = "\n".join(failures) or "  (no source: download.mirrors is empty and $MNIST_MIRROR unset)"
+            raise PipelineError(
+                f"could not fetch {name} from any source; tried:\n{tried}\n"
+                f"Set {MIRROR_VARIABLE} to a folder or URL holding the dataset's four files, "
+                f"e.g. `{MIRROR_VARIABLE}=../shared/data/mnist dvc repro`."
+            )
+
+
+def sources_from(mirrors, environ):
+    mirror = environ.get(MIRROR_VARIABLE, "").strip()
+    return ([mirror] if mirror else []) + list(mirrors)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Download and verify the dataset's IDX files.")
+    parser.add_argument("--out", required=True, help="folder to write the .gz files to")
+    args = parser.parse_args(argv)
+    params = load_params(["data", "download"])
+    dataset = get_dataset(params["data"]["dataset"])
+    download(
+        files=dataset.files.values(),
+        sources=sources_from(params["download"]["mirrors"], os.environ),
+        out_dir=args.out,
+        timeout=params["download"]["timeout_seconds"],
+    )
+
+
+if __name__ == "__main__":
+    run_stage(main)

@@ -1,0 +1,76 @@
+"""Stage evaluate: score each trained model on the test set (the only stage that reads it).
+
+Reads: per --model NAME MODEL IMAGES, a .keras model and its test tensor; --labels.
+Writes: into --out-dir (metrics/), per model NAME:
+  NAME_test.json         test accuracy, test loss, parameter count (a DVC metric)
+  NAME_predictions.csv   actual and predicted class per test image (a DVC confusion plot)
+Params: evaluate.batch_size (inference only: it changes speed, not results).
+"""
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from stages import PipelineError, run_stage
+from stages.files import atomic_path, load_array, write_json
+from stages.params import load_params
+
+
+def load_model(path, expected_input_shape):
+    """Load a .keras model in safe mode (no arbitrary code) and check what it expects."""
+    import keras
+
+    try:
+        model = keras.saving.load_model(path, safe_mode=True)
+    except FileNotFoundError:
+        raise PipelineError(f"{path} is missing: run `dvc repro` to train it") from None
+    except Exception as error:  # Keras raises many types for a damaged archive
+        raise PipelineError(f"{path} is not a loadable Keras model ({error}); "
+                            "delete it and run `dvc repro` to retrain") from None
+    if tuple(model.input_shape[1:]) != tuple(expected_input_shape):
+        raise PipelineError(
+            f"{path} expects inputs of shape {model.input_shape[1:]} but the test images have "
+            f"shape {tuple(expected_input_shape)}: is it the right model for these images?"
+        )
+    return model
+
+
+def score(model, images, labels, batch_size):
+    """Return test metrics and the predicted class of every image."""
+    import keras
+
+    probabilities = model.predict(images, batch_size=batch_size, verbose=0)
+    predicted = probabilities.argmax(axis=1)
+    loss = keras.losses.SparseCategoricalCrossentropy()(labels, probabilities)
+    metrics = {
+        "accuracy": float(np.mean(predicted == labels)),
+        "loss": float(keras.ops.convert_to_numpy(loss)),
+        "parameters": int(model.count_params()),
+    }
+    return metrics, predicted
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Evaluate trained models on the test set.")
+    parser.add_argument("--model", nargs=3, action="append", required=True,
+                        metavar=("NAME", "MODEL", "IMAGES"), help="a model and its test tensor")
+    parser.add_argument("--labels", required=True, help="test labels (.npy)")
+    parser.add_argument("--out-dir", required=True, help="folder for metrics and predictions")
+    args = parser.parse_args(argv)
+    batch_size = load_params(["evaluate"])["evaluate"]["batch_size"]
+    labels = load_array(args.labels)
+
+    for name, model_path, images_path in args.model:
+        images = load_array(images_path)
+        model = load_model(model_path, images.shape[1:])
+        metrics, predicted = score(model, images, labels, batch_size)
+        write_json(Path(args.out_dir, f"{name}_test.json"), metrics)
+        with atomic_path(Path(args.out_dir, f"{name}_predictions.csv")) as temporary:
+            pd.DataFrame({"actual": labels, "predicted": predicted}).to_csv(temporary, index=False)
+        print(f"{name}: test accuracy {metrics['accuracy']:.4f}, test loss {metrics['loss']:.4f}")
+
+
+if __name__ == "__main__":
+    run_stage(main)

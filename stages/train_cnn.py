@@ -1,0 +1,18 @@
+"""Stage train_cnn: train the notebook's convolutional network on channel images.
+
+Reads: the channel train and validation tensors and labels (paths in dvc.yaml).
+Writes: the model (.keras), its per-epoch history (CSV) and training time (JSON).
+Params: seed, data.dataset (number of classes), train_cnn.* (architecture: filters,
+kernel_size, pool_size, dense_units, activation; optimisation: the rest).
+"""
+
+from stages import run_stage
+from stages.training import train_stage
+
+
+def main(argv=None):
+    train_stage("train_cnn", "cnn", argv)
+
+
+if __name__ == "__main__":
+    run_stage(main)

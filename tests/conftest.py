@@ -1,0 +1,119 @@
+"""Fixtures shared by the tests: tiny synthetic IDX data and a real DVC project copy."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from stages.idx import write_idx
+
+PROJECT = Path(__file__).resolve().parents[1]
+# The offline copy of the real MNIST files that CI provides beside the project.
+MNIST_MIRROR = Path(os.environ.get("MNIST_MIRROR") or PROJECT.parent / "shared" / "data" / "mnist").resolve()
+
+# Small enough that a whole `dvc repro` takes seconds: 1000 images per file, 1 epoch.
+TINY_PARAMS = {"preprocess.max_examples": 1000, "train_dense.epochs": 1, "train_cnn.epochs": 1}
+
+
+def synthetic_images(count, seed=0):
+    """`count` random 28x28 uint8 images and labels cycling through 0-9."""
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, size=(count, 28, 28), dtype=np.uint8), np.arange(count, dtype=np.uint8) % 10
+
+
+@pytest.fixture
+def idx_files(tmp_path):
+    """A folder with the four MNIST file names holding tiny synthetic data."""
+    folder = tmp_path / "idx"
+    folder.mkdir()
+    train_images, train_labels = synthetic_images(50, seed=1)
+    test_images, test_labels = synthetic_images(20, seed=2)
+    write_idx(folder / "train-images-idx3-ubyte.gz", train_images)
+    write_idx(folder / "train-labels-idx1-ubyte.gz", train_labels)
+    write_idx(folder / "t10k-images-idx3-ubyte.gz", test_images)
+    write_idx(folder / "t10k-labels-idx1-ubyte.gz", test_labels)
+    return folder
+
+
+def set_params(params_path, overrides):
+    """Apply {"section.key": value} overrides to a params.yaml file."""
+    params = yaml.safe_load(Path(params_path).read_text())
+    for dotted, value in overrides.items():
+        section, key = dotted.split(".")
+        params[section][key] = value
+    Path(params_path).write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def run(command, cwd, check=True, **kwargs):
+    """Run a command with this interpreter's environment first on PATH, as dvc stages need."""
+    env = dict(os.environ, MNIST_MIRROR=str(MNIST_MIRROR),
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    env.update(kwargs.pop("env", {}))
+    result = subprocess.run(command, cwd=cwd, env=env, text=True, capture_output=True, **kwargs)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{command} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def dvc(*arguments, cwd, check=True, **kwargs):
+    return run([sys.executable, "-m", "dvc", *arguments], cwd=cwd, check=check, **kwargs)
+
+
+def make_pipeline_repo(parent):
+    """Copy the project into a fresh git repository under `parent`, with tiny params, committed."""
+    if not (MNIST_MIRROR / "train-images-idx3-ubyte.gz").exists():
+        pytest.skip(f"no MNIST mirror at {MNIST_MIRROR}; set MNIST_MIRROR")
+    repo = parent / "repo"
+    repo.mkdir()
+    for name in ("stages", "params.yaml", "dvc.yaml", ".gitignore"):
+        source = PROJECT / name
+        if source.is_dir():
+            shutil.copytree(source, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, repo / name)
+    set_params(repo / "params.yaml", TINY_PARAMS)
+    run(["git", "init", "-q", "-b", "main"], cwd=repo)
+    run(["git", "config", "user.email", "test@example.com"], cwd=repo)
+    run(["git", "config", "user.name", "Test"], cwd=repo)
+    dvc("init", "-q", cwd=repo)
+    dvc("config", "core.analytics", "false", cwd=repo)
+    run(["git", "add", "-A"], cwd=repo)
+    run(["git", "commit", "-q", "-m", "project"], cwd=repo)
+    return repo
+
+
+@pytest.fixture
+def pipeline_repo(tmp_path):
+    return make_pipeline_repo(tmp_path)
+
+
+@pytest.fixture
+def tiny_params(tmp_path, monkeypatch):
+    """Work in tmp_path with the project's params.yaml and TINY_PARAMS applied."""
+    shutil.copy(PROJECT / "params.yaml", tmp_path / "params.yaml")
+    set_params(tmp_path / "params.yaml", TINY_PARAMS)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "params.yaml"
+
+
+@pytest.fixture
+def prepared(idx_files, tiny_params, tmp_path):
+    """Tensors written by the real preprocess stage from the synthetic IDX set."""
+    from stages.preprocess import main as preprocess
+
+    preprocess(["--raw", str(idx_files), "--out", str(tmp_path / "prepared")])
+    return tmp_path / "prepared"
+
+
+def train_arguments(prepared, layout, out):
+    return [
+        "--train", str(prepared / f"train_{layout}.npy"), str(prepared / "train_labels.npy"),
+        "--val", str(prepared / f"val_{layout}.npy"), str(prepared / "val_labels.npy"),
+        "--model", str(out / "model.keras"), "--history", str(out / "history.csv"),
+        "--summary", str(out / "train.json"),
+    ]

@@ -1,0 +1,48 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stages import PipelineError
+from stages.evaluate import load_model
+from stages.evaluate import main as evaluate
+from stages.train_dense import main as train_dense
+from tests.conftest import train_arguments
+
+
+@pytest.fixture
+def dense_model(prepared, tmp_path):
+    train_dense(train_arguments(prepared, "flat", tmp_path / "dense"))
+    return tmp_path / "dense" / "model.keras"
+
+
+def test_writes_metrics_and_predictions(prepared, dense_model, tmp_path):
+    out = tmp_path / "metrics"
+    evaluate(["--model", "dense", str(dense_model), str(prepared / "test_flat.npy"),
+              "--labels", str(prepared / "test_labels.npy"), "--out-dir", str(out)])
+    metrics = json.loads((out / "dense_test.json").read_text())
+    assert set(metrics) == {"accuracy", "loss", "parameters"}
+    assert 0 <= metrics["accuracy"] <= 1 and metrics["loss"] > 0
+    assert metrics["parameters"] == 109_386
+    predictions = pd.read_csv(out / "dense_predictions.csv")
+    labels = np.load(prepared / "test_labels.npy")
+    assert list(predictions.columns) == ["actual", "predicted"]
+    np.testing.assert_array_equal(predictions["actual"], labels)
+    assert np.mean(predictions["actual"] == predictions["predicted"]) == pytest.approx(metrics["accuracy"])
+
+
+def test_model_for_other_images_is_refused(prepared, dense_model):
+    with pytest.raises(PipelineError, match=r"expects inputs of shape \(784,\)"):
+        load_model(dense_model, (28, 28, 1))
+
+
+def test_corrupt_model_is_refused(tmp_path):
+    (tmp_path / "broken.keras").write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(PipelineError, match="not a loadable Keras model"):
+        load_model(tmp_path / "broken.keras", (784,))
+
+
+def test_missing_model_says_how_to_build_it(tmp_path):
+    with pytest.raises(PipelineError, match="run `dvc repro`"):
+        load_model(tmp_path / "absent.keras", (784,))

@@ -1,0 +1,59 @@
+"""End to end: the real `dvc repro` on real MNIST files (1000 images per file, 1 epoch)."""
+
+import json
+import re
+
+import pytest
+
+from tests.conftest import dvc, make_pipeline_repo, set_params
+
+pytestmark = pytest.mark.e2e
+
+STAGES = ["download", "preprocess", "train_dense", "train_cnn", "evaluate", "compare"]
+
+
+def stages_run(output):
+    return re.findall(r"Running stage '(\w+)'", output)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """One real `dvc repro` shared by the tests of this module (it is the slow part)."""
+    repo = make_pipeline_repo(tmp_path_factory.mktemp("e2e"))
+    result = dvc("repro", cwd=repo)
+    return repo, result.stdout
+
+
+def test_full_repro_runs_every_stage_in_order(built):
+    _, output = built
+    assert stages_run(output) == STAGES
+
+
+def test_every_declared_output_exists(built):
+    repo, _ = built
+    for path in ["data/raw/train-images-idx3-ubyte.gz", "data/prepared/test_channel.npy",
+                 "models/dense.keras", "models/cnn.keras", "metrics/dense_history.csv",
+                 "metrics/cnn_predictions.csv", "reports/report.md", "dvc.lock"]:
+        assert (repo / path).stat().st_size > 0, path
+
+
+def test_metrics_are_shown_by_dvc(built):
+    repo, _ = built
+    shown = json.loads(dvc("metrics", "show", "--json", cwd=repo).stdout)
+    metrics = shown[""]["data"]
+    for model in ("dense", "cnn"):
+        test = metrics[f"metrics/{model}_test.json"]["data"]
+        assert set(test) == {"accuracy", "loss", "parameters"}
+        assert 0.5 < test["accuracy"] <= 1.0  # 900 images, 1 epoch: far above chance (0.1)
+
+
+def test_second_repro_runs_nothing(built):
+    repo, _ = built
+    assert stages_run(dvc("repro", cwd=repo).stdout) == []
+    assert "up to date" in dvc("status", cwd=repo).stdout
+
+
+def test_changing_cnn_epochs_reruns_only_what_depends_on_it(built):
+    repo, _ = built
+    set_params(repo / "params.yaml", {"train_cnn.epochs": 2})
+    assert stages_run(dvc("repro", cwd=repo).stdout) == ["train_cnn", "evaluate", "compare"]
