@@ -1,6 +1,7 @@
 """The two architectures the pipeline compares, as pure functions of their params.
 
-Both end in a softmax over the classes. Builders never read params.yaml: the train
+Both end in a softmax over the classes, computed in float32 even under a mixed-precision
+policy (Keras' advice: probabilities near 0 and 1 need the range). Builders never read params.yaml: the train
 stage passes the architecture keys of its params section as keyword arguments.
 """
 
@@ -13,7 +14,7 @@ def build_dense(input_shape, num_classes, units, activation):
     return keras.Sequential(
         [keras.Input(shape=input_shape)]
         + [layers.Dense(width, activation=activation) for width in units]
-        + [layers.Dense(num_classes, activation="softmax")],
+        + [layers.Dense(num_classes, activation="softmax", dtype="float32")],
         name="dense",
     )
 
@@ -32,7 +33,7 @@ def build_cnn(input_shape, num_classes, filters, kernel_size, pool_size, dense_u
         + [
             layers.Flatten(),
             layers.Dense(dense_units, activation=activation),
-            layers.Dense(num_classes, activation="softmax"),
+            layers.Dense(num_classes, activation="softmax", dtype="float32"),
         ],
         name="cnn",
     )

@@ -21,6 +21,8 @@ ACTIVATIONS = ("elu", "gelu", "leaky_relu", "linear", "mish", "relu", "relu6", "
                "sigmoid", "silu", "softplus", "softsign", "swish", "tanh")
 LOSSES = ("sparse_categorical_crossentropy", "categorical_crossentropy")
 LANGUAGES = ("en", "fr")
+# Keras mixed-precision policies: bfloat16 pays off on CPUs with AVX512_BF16/AMX and on GPUs.
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
 
 def _rule(test, wanted):
@@ -68,6 +70,7 @@ TRAINING = {
     "learning_rate": positive_number,
     "loss": one_of(LOSSES),
     "steps_per_execution": positive_int,
+    "precision": one_of(PRECISIONS),
 }
 
 SCHEMAS = {

@@ -67,6 +67,7 @@ def train_stage(section, architecture, argv=None):
 
     from stages.models import ARCHITECTURES
 
+    keras.mixed_precision.set_global_policy(settings["precision"])
     keras.utils.set_random_seed(params["seed"])
     tf.config.experimental.enable_op_determinism()
     layer_settings = {key: value for key, value in settings.items() if key not in TRAINING_KEYS}

@@ -64,8 +64,9 @@ def dvc(*arguments, cwd, check=True, **kwargs):
     return run([sys.executable, "-m", "dvc", *arguments], cwd=cwd, check=check, **kwargs)
 
 
-def make_pipeline_repo(parent):
-    """Copy the project into a fresh git repository under `parent`, with tiny params, committed."""
+def make_pipeline_repo(parent, overrides=TINY_PARAMS):
+    """Copy the project into a fresh git repository under `parent`, with `overrides` applied
+    to params.yaml (tiny params by default), committed. The benchmark uses it too."""
     if not (MNIST_MIRROR / "train-images-idx3-ubyte.gz").exists():
         pytest.skip(f"no MNIST mirror at {MNIST_MIRROR}; set MNIST_MIRROR")
     repo = parent / "repo"
@@ -76,12 +77,12 @@ def make_pipeline_repo(parent):
             shutil.copytree(source, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy(source, repo / name)
-    set_params(repo / "params.yaml", TINY_PARAMS)
+    set_params(repo / "params.yaml", overrides)
     run(["git", "init", "-q", "-b", "main"], cwd=repo)
     run(["git", "config", "user.email", "test@example.com"], cwd=repo)
     run(["git", "config", "user.name", "Test"], cwd=repo)
     dvc("init", "-q", cwd=repo)
-    dvc("config", "core.analytics", "false", cwd=repo)
+    shutil.copy(PROJECT / ".dvc" / "config", repo / ".dvc" / "config")  # analytics off, cache links
     run(["git", "add", "-A"], cwd=repo)
     run(["git", "commit", "-q", "-m", "project"], cwd=repo)
     return repo

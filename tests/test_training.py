@@ -43,3 +43,14 @@ def test_bad_params_stop_before_training(prepared, tiny_params, tmp_path):
     with pytest.raises(PipelineError, match="train_cnn.batch_size"):
         train_cnn(train_arguments(prepared, "channel", tmp_path / "out"))
     assert not (tmp_path / "out").exists()
+
+
+def test_mixed_precision_keeps_float32_probabilities(prepared, tiny_params, tmp_path):
+    set_params(tiny_params, {"train_cnn.precision": "mixed_bfloat16"})
+    try:
+        train_cnn(train_arguments(prepared, "channel", tmp_path / "out"))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")  # the policy is process-wide
+    model = keras.saving.load_model(tmp_path / "out" / "model.keras", safe_mode=True)
+    assert model.layers[0].dtype_policy.name == "mixed_bfloat16"
+    assert model.layers[-1].dtype_policy.name == "float32"
