@@ -70,7 +70,7 @@ def make_pipeline_repo(parent, overrides=TINY_PARAMS):
     if not (MNIST_MIRROR / "train-images-idx3-ubyte.gz").exists():
         pytest.skip(f"no MNIST mirror at {MNIST_MIRROR}; set MNIST_MIRROR")
     repo = parent / "repo"
-    repo.mkdir()
+    repo.mkdir(parents=True)
     for name in ("stages", "params.yaml", "dvc.yaml", ".gitignore"):
         source = PROJECT / name
         if source.is_dir():
