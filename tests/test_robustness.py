@@ -1,7 +1,8 @@
 """Faults provoked for real, checked as the user sees them: the exit status, one clear
 message (no traceback) and no half-written output where DVC would take it for a result.
 
-Download faults (bad mirrors, time-outs, refused connections) are in test_download.py.
+Download faults (bad mirrors, time-outs, refused connections) are in test_download.py,
+the refusal of pickled arrays and the cleanup of atomic writes in test_files.py.
 """
 
 import gzip
@@ -147,15 +148,6 @@ def test_model_with_code_is_refused_by_safe_mode(tmp_path):
         load_model(tmp_path / "lambda.keras", (784,))
 
 
-def test_pickled_array_is_refused(tmp_path):
-    from stages import PipelineError
-    from stages.files import load_array
-
-    np.save(tmp_path / "objects.npy", np.array([{"code": "runs on load"}], dtype=object), allow_pickle=True)
-    with pytest.raises(PipelineError, match=r"objects.npy is not a valid .npy array \(Object arrays cannot"):
-        load_array(tmp_path / "objects.npy")
-
-
 # --- Interruption: Ctrl-C or SIGTERM during training leaves nothing -----------------------------
 
 class Running:
@@ -193,7 +185,7 @@ class Running:
         return status
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_interrupted_training_leaves_no_output(prepared, tiny_params, tmp_path, signum):
     set_params(tiny_params, {"train_dense.epochs": 10_000})
     out = tmp_path / "out"
