@@ -5,7 +5,9 @@ digests, class names), `idx` (IDX file format), `files` (atomic writes, metrics 
 `models` (the two architectures), `training` (compile, fit, save).
 """
 
+import errno
 import os
+import signal
 import sys
 
 # TensorFlow's C++ start-up notices (CPU features, missing CUDA) drown the Keras progress
@@ -20,13 +22,33 @@ class PipelineError(Exception):
     """
 
 
+def _interrupt(signum, frame):
+    # Python's default SIGTERM handling kills the process without running `finally`
+    # blocks; as an exception it unwinds like Ctrl-C, so atomic writes remove their
+    # temporary files.
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def run_stage(main, argv=None):
-    """Run a stage's main(), turning PipelineError into one clear line on stderr."""
+    """Run a stage's main(): one clear line on stderr for the problems a user can fix.
+
+    Exit status: 1 for a PipelineError or a full disk, 128 + the signal number when
+    interrupted (SIGINT: 130, SIGTERM: 143).
+    """
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         main(argv)
     except PipelineError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)
-    except KeyboardInterrupt:
-        print("interrupted: no output was written; run `dvc repro` again", file=sys.stderr)
-        sys.exit(130)
+    except OSError as error:
+        if error.errno != errno.ENOSPC:
+            raise
+        print(f"error: no space left on device ({error}): free some disk space, "
+              "then run `dvc repro` again", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt as interruption:
+        signum = signal.Signals.__members__.get(str(interruption), signal.SIGINT)
+        print(f"interrupted ({signum.name}): no partial output was left; run `dvc repro` to finish",
+              file=sys.stderr)
+        sys.exit(128 + signum)

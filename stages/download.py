@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import gzip
 import hashlib
+import http.client
 import os
 import tempfile
 import urllib.error
@@ -56,10 +57,15 @@ def fetch_verified(url, md5, target, timeout):
             size = response.headers.get("Content-Length")
             network = url.startswith("http")
             with tqdm(total=int(size) if size else None, unit="B", unit_scale=True,
-                      desc=target.name, disable=not network, leave=False) as progress:
+                      desc=target.name, disable=None if network else True, leave=False) as progress:
+                received = 0
                 while chunk := response.read(CHUNK_BYTES):
                     out.write(chunk)
+                    received += len(chunk)
                     progress.update(len(chunk))
+            # http.client returns a short body without complaint when the server hangs up.
+            if size and received != int(size):
+                raise ValueError(f"connection closed after {received} of {size} bytes")
         actual = decompressed_md5(temporary)
         if actual != md5:
             raise ValueError(f"md5 of decompressed content is {actual}, expected {md5}")
@@ -69,12 +75,18 @@ def fetch_verified(url, md5, target, timeout):
             os.remove(temporary)
 
 
-def describe(error):
-    """A short reason for a failed fetch: 'HTTP 404 Not Found', 'timed out', the digest."""
+def describe(error, timeout):
+    """A short reason for a failed fetch: 'HTTP 404 Not Found', a time-out, the digest."""
     if isinstance(error, urllib.error.HTTPError):
         return f"HTTP {error.code} {error.reason}"
     if isinstance(error, urllib.error.URLError):
-        return str(error.reason)
+        error = error.reason
+    if isinstance(error, TimeoutError):
+        return f"no answer within {timeout} s (download.timeout_seconds)"
+    if isinstance(error, (EOFError, zlib.error, gzip.BadGzipFile)):
+        return f"not a valid, complete gzip file ({error})"
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror  # 'Connection refused', 'No such file or directory'
     return str(error) or type(error).__name__
 
 
@@ -90,8 +102,8 @@ def download(files, sources, out_dir, timeout):
                 fetch_verified(url, md5, out_dir / name, timeout)
                 print(f"{name}: verified, from {url}")
                 break
-            except (OSError, ValueError, EOFError, zlib.error, gzip.BadGzipFile) as error:
-                failures.append(f"  - {url}: {describe(error)}")
+            except (OSError, ValueError, EOFError, zlib.error, http.client.HTTPException) as error:
+                failures.append(f"  - {url}: {describe(error, timeout)}")
         else:
             tried = "\n".join(failures) or "  (no source: download.mirrors is empty and $MNIST_MIRROR unset)"
             raise PipelineError(

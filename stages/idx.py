@@ -6,6 +6,7 @@ MNIST uses type 0x08 (unsigned byte) only, and so do we.
 """
 
 import gzip
+import math
 from pathlib import Path
 
 import numpy as np
@@ -35,12 +36,16 @@ def read_idx(path, ndim):
             "not an unsigned-byte IDX file; run `dvc repro -f download`"
         )
     if content[3] != ndim:
-        raise PipelineError(f"{path}: has {content[3]} dimensions, expected {ndim}")
+        raise PipelineError(
+            f"{path}: has {content[3]} dimensions, expected {ndim}: is it the right file "
+            "(images have 3, labels 1)? Run `dvc repro -f download`"
+        )
     header_size = 4 + 4 * ndim
     shape = tuple(int(size) for size in np.frombuffer(content[4:header_size], dtype=">u4"))
-    if len(content) != header_size + int(np.prod(shape)):
+    # math.prod: exact for any header, where np.prod would overflow int64 on a corrupt one.
+    if len(content) != header_size + math.prod(shape):
         raise PipelineError(
-            f"{path}: header says shape {shape} ({int(np.prod(shape))} bytes) but the file "
+            f"{path}: header says shape {shape} ({math.prod(shape)} bytes) but the file "
             f"holds {len(content) - header_size} bytes of data; run `dvc repro -f download`"
         )
     return np.frombuffer(content, dtype=np.uint8, offset=header_size).reshape(shape)

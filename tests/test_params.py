@@ -40,6 +40,12 @@ def test_unknown_key_suggests_the_closest(tmp_path, params):
         load_params(["train_cnn"], path=write(tmp_path, params))
 
 
+def test_unknown_key_without_a_close_match_lists_the_valid_keys(tmp_path, params):
+    params["evaluate"]["verbosity"] = 2
+    with pytest.raises(PipelineError, match=r"unknown key evaluate\.'verbosity': valid keys: batch_size"):
+        load_params(["evaluate"], path=write(tmp_path, params))
+
+
 def test_unknown_section_suggests_the_closest(tmp_path, params):
     params["train_cnm"] = params.pop("train_cnn")
     with pytest.raises(PipelineError, match="did you mean 'train_cnn'"):
@@ -52,6 +58,11 @@ def test_unknown_section_suggests_the_closest(tmp_path, params):
         ("train_cnn", "epochs", "five", "a positive integer"),
         ("train_cnn", "epochs", 0, "a positive integer"),
         ("train_dense", "batch_size", -32, "a positive integer"),
+        ("train_cnn", "epochs", 5.5, "a positive integer"),
+        ("train_dense", "learning_rate", 0, "a positive number"),
+        ("preprocess", "validation_fraction", -0.1, "a number between 0 and 1"),
+        ("download", "mirrors", "https://example.com/", "a non-empty list of URLs or folders"),
+        ("download", "timeout_seconds", "30s", "a positive number"),
         ("train_dense", "epochs", True, "a positive integer"),
         ("preprocess", "validation_fraction", 1.0, "a number between 0 and 1"),
         ("preprocess", "validation_fraction", 0, "a number between 0 and 1"),
