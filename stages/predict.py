@@ -48,10 +48,10 @@ def model_paths(choice):
 def load_model(path):
     import keras
 
+    if not Path(path).is_file():  # Keras says ValueError for a missing file
+        raise PipelineError(f"{path} is missing: run `dvc repro` to train it, or pass --model")
     try:
         return keras.saving.load_model(path, safe_mode=True)
-    except FileNotFoundError:
-        raise PipelineError(f"{path} is missing: run `dvc repro` to train it, or pass --model") from None
     except Exception as error:  # Keras raises many types for a damaged archive
         raise PipelineError(f"{path} is not a loadable Keras model ({error})") from None
 
