@@ -38,7 +38,8 @@ def load_gray(path):
                 image = ImageOps.exif_transpose(image)  # phone photos: honour the orientation
                 if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
                     # Transparent pixels are blank paper, not black ink.
-                    image = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image.convert("RGBA"))
+                    paper = Image.new("RGBA", image.size, "white")
+                    image = Image.alpha_composite(paper, image.convert("RGBA"))
                 image = image.convert("L")
                 image.thumbnail((WORK_SIZE, WORK_SIZE))
                 return np.asarray(image, dtype=np.float32) / 255.0
