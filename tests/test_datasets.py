@@ -1,5 +1,3 @@
-import gzip
-import hashlib
 import json
 import re
 from pathlib import Path
@@ -8,7 +6,7 @@ import pytest
 
 from stages import PipelineError
 from stages.datasets import DATASETS, ROLES, get_dataset
-from stages.download import download
+from stages.download import decompressed_md5, download
 from stages.download import main as download_stage
 from stages.idx import read_idx
 from tests.conftest import dvc, make_pipeline_repo, set_params
@@ -34,7 +32,7 @@ def test_fashion_class_names_are_the_published_ones():
 def test_fashion_digests_match_the_debian_files():
     files = get_dataset("fashion_mnist").files
     for role, (name, md5) in files.items():
-        assert hashlib.md5(gzip.open(FASHION_MIRROR / name).read()).hexdigest() == md5, role
+        assert decompressed_md5(FASHION_MIRROR / name) == md5, role
     images = read_idx(FASHION_MIRROR / files["test_images"][0], ndim=3)
     assert images.shape == (10000, 28, 28)
 
