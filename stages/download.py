@@ -1,14 +1,15 @@
 """Stage download: fetch the dataset's four IDX .gz files and verify their digests.
 
 Writes: the output folder given by --out (data/raw in dvc.yaml).
-Params: data.dataset (which files and digests); download.mirrors and
+Params: data.dataset (which files, digests and public mirrors); download.mirrors and
 download.timeout_seconds (where to look: not DVC params, since the digests, not the
 mirror, decide the content).
 
 Sources are tried in order: $MNIST_MIRROR (a folder, or a file:// or http(s):// base
-URL) when set, then the mirrors in params.yaml. Each file is written under a temporary
-name and renamed only once its decompressed md5 matches, so a failed or interrupted
-download leaves nothing behind.
+URL; the name is historical, it serves any dataset) when set, then the user's mirrors
+in params.yaml, then the dataset's public mirrors (stages/datasets.py). Each file is
+written under a temporary name and renamed only once its decompressed md5 matches, so
+a failed or interrupted download leaves nothing behind.
 """
 
 import argparse
@@ -90,8 +91,11 @@ def describe(error, timeout):
     return str(error) or type(error).__name__
 
 
-def download(files, sources, out_dir, timeout):
-    """Fetch every (name, md5) in `files` into `out_dir`, trying `sources` in order."""
+def download(files, sources, out_dir, timeout, offline_copy=("../shared/data/mnist", "")):
+    """Fetch every (name, md5) in `files` into `out_dir`, trying `sources` in order.
+
+    `offline_copy` (folder, how it gets there) is the example the error message gives.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, md5 in files:
@@ -105,11 +109,12 @@ def download(files, sources, out_dir, timeout):
             except (OSError, ValueError, EOFError, zlib.error, http.client.HTTPException) as error:
                 failures.append(f"  - {url}: {describe(error, timeout)}")
         else:
-            tried = "\n".join(failures) or "  (no source: download.mirrors is empty and $MNIST_MIRROR unset)"
+            tried = "\n".join(failures) or "  (no source: no mirror listed and $MNIST_MIRROR unset)"
+            folder, note = offline_copy
             raise PipelineError(
                 f"could not fetch {name} from any source; tried:\n{tried}\n"
                 f"Set {MIRROR_VARIABLE} to a folder or URL holding the dataset's four files, "
-                f"e.g. `{MIRROR_VARIABLE}=../shared/data/mnist dvc repro`."
+                f"e.g. `{MIRROR_VARIABLE}={folder} dvc repro`" + (f" ({note})." if note else ".")
             )
 
 
@@ -126,9 +131,10 @@ def main(argv=None):
     dataset = get_dataset(params["data"]["dataset"])
     download(
         files=dataset.files.values(),
-        sources=sources_from(params["download"]["mirrors"], os.environ),
+        sources=sources_from(params["download"]["mirrors"] + list(dataset.mirrors), os.environ),
         out_dir=args.out,
         timeout=params["download"]["timeout_seconds"],
+        offline_copy=(dataset.offline_copy, dataset.offline_note),
     )
 
 

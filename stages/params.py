@@ -11,6 +11,8 @@ from pathlib import Path
 import yaml
 
 from stages import PipelineError
+from stages.datasets import DATASETS
+from stages.distribute import STRATEGIES
 
 # Names Keras accepts (keras.optimizers.get / keras.activations.get). Listed here so that
 # params are checked without importing TensorFlow; tests/test_params.py checks the lists
@@ -75,8 +77,13 @@ TRAINING = {
 
 SCHEMAS = {
     "seed": non_negative_int,
-    "data": {"dataset": text},
-    "download": {"mirrors": list_of(text, "URLs or folders"), "timeout_seconds": positive_number},
+    "data": {"dataset": one_of(tuple(DATASETS))},
+    "download": {
+        "mirrors": _rule(lambda value: isinstance(value, list) and all(text(item) is None for item in value),
+                         "a list (possibly empty) of URLs or folders"),
+        "timeout_seconds": positive_number,
+    },
+    "train": {"distribution": one_of(tuple(STRATEGIES))},
     "preprocess": {"validation_fraction": fraction, "max_examples": optional(positive_int)},
     "train_dense": {
         **TRAINING,

@@ -11,6 +11,7 @@ import argparse
 import time
 
 from stages.datasets import get_dataset
+from stages.distribute import distribution_strategy
 from stages.files import atomic_path, load_array, write_json
 from stages.params import TRAINING_KEYS, load_params
 
@@ -56,7 +57,7 @@ def train_stage(section, architecture, argv=None):
     parser.add_argument("--history", required=True, help="per-epoch history CSV")
     parser.add_argument("--summary", required=True, help="training time JSON")
     args = parser.parse_args(argv)
-    params = load_params(["seed", "data", section])  # before importing TensorFlow: fail fast
+    params = load_params(["seed", "data", "train", section])  # before importing TensorFlow: fail fast
     settings = params[section]
     num_classes = len(get_dataset(params["data"]["dataset"]).class_names)
     train = load_array(args.train[0]), load_array(args.train[1])
@@ -67,13 +68,15 @@ def train_stage(section, architecture, argv=None):
 
     from stages.models import ARCHITECTURES
 
+    strategy = distribution_strategy(params["train"]["distribution"])  # multi-worker needs it first
     keras.mixed_precision.set_global_policy(settings["precision"])
     keras.utils.set_random_seed(params["seed"])
     tf.config.experimental.enable_op_determinism()
     layer_settings = {key: value for key, value in settings.items() if key not in TRAINING_KEYS}
-    model = ARCHITECTURES[architecture](train[0].shape[1:], num_classes, **layer_settings)
-    compile_model(model, settings["optimizer"], settings["learning_rate"], settings["loss"],
-                  settings["steps_per_execution"])
+    with strategy.scope():  # variables are created (mirrored) where the strategy says
+        model = ARCHITECTURES[architecture](train[0].shape[1:], num_classes, **layer_settings)
+        compile_model(model, settings["optimizer"], settings["learning_rate"], settings["loss"],
+                      settings["steps_per_execution"])
     with atomic_path(args.model) as model_path, atomic_path(args.history) as history_path:
         seconds = fit(model, train, val, epochs=settings["epochs"], batch_size=settings["batch_size"],
                       loss=settings["loss"], history_path=history_path)

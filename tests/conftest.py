@@ -118,3 +118,15 @@ def train_arguments(prepared, layout, out):
         "--model", str(out / "model.keras"), "--history", str(out / "history.csv"),
         "--summary", str(out / "train.json"),
     ]
+
+
+@pytest.fixture(scope="session")
+def real_mnist_sample():
+    """The first 200 real MNIST test images (uint8) and labels."""
+    from stages.idx import read_idx
+
+    if not (MNIST_MIRROR / "t10k-images-idx3-ubyte.gz").exists():
+        pytest.skip(f"no MNIST mirror at {MNIST_MIRROR}; set MNIST_MIRROR")
+    images = read_idx(MNIST_MIRROR / "t10k-images-idx3-ubyte.gz", ndim=3)[:200]
+    labels = read_idx(MNIST_MIRROR / "t10k-labels-idx1-ubyte.gz", ndim=1)[:200]
+    return images, labels
