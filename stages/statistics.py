@@ -43,7 +43,7 @@ def most_confused(matrices, count):
     """
     total = sum(np.asarray(matrix) for matrix in matrices)
     np.fill_diagonal(total, 0)
-    pairs = [(int(-total[i, j]), i, j) for i, j in zip(*np.nonzero(total))]
+    pairs = [(int(-total[i, j]), i, j) for i, j in zip(*np.nonzero(total), strict=True)]
     return [(int(i), int(j)) for _, i, j in sorted(pairs)[:count]]
 
 
