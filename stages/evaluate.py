@@ -2,12 +2,16 @@
 
 Reads: per --model NAME MODEL IMAGES, a .keras model and its test tensor; --labels.
 Writes: into --out-dir (metrics/), per model NAME:
-  NAME_test.json         test accuracy, test loss, parameter count (a DVC metric)
-  NAME_predictions.csv   actual and predicted class per test image (a DVC confusion plot)
+  NAME_test.json         test accuracy and loss, parameter count, inference throughput
+                         (test images per second, batch inference): a DVC metric
+  NAME_predictions.csv   actual and predicted class per test image: the DVC confusion
+                         plot, and the paired predictions compare tests significance on
+  NAME_per_class.csv     precision, recall and F1 per class, with its number of images
 Params: evaluate.batch_size (inference only: it changes speed, not results).
 """
 
 import argparse
+import time
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +20,7 @@ import pandas as pd
 from stages import PipelineError, run_stage
 from stages.files import atomic_path, load_array, write_json
 from stages.params import load_params
+from stages.statistics import per_class_metrics
 
 
 def load_model(path, expected_input_shape):
@@ -41,13 +46,18 @@ def score(model, images, labels, batch_size):
     """Return test metrics and the predicted class of every image."""
     import keras
 
+    model.predict(images[:batch_size], batch_size=batch_size, verbose=0)  # builds the graph: not timed
+    start = time.perf_counter()
     probabilities = model.predict(images, batch_size=batch_size, verbose=0)
+    seconds = time.perf_counter() - start
     predicted = probabilities.argmax(axis=1)
     loss = keras.losses.SparseCategoricalCrossentropy()(labels, probabilities)
     metrics = {
         "accuracy": float(np.mean(predicted == labels)),
         "loss": float(keras.ops.convert_to_numpy(loss)),
         "parameters": int(model.count_params()),
+        # A timing: it varies from run to run and machine to machine, unlike the rest.
+        "images_per_second": round(len(images) / seconds),
     }
     return metrics, predicted
 
@@ -69,6 +79,9 @@ def main(argv=None):
         write_json(Path(args.out_dir, f"{name}_test.json"), metrics)
         with atomic_path(Path(args.out_dir, f"{name}_predictions.csv")) as temporary:
             pd.DataFrame({"actual": labels, "predicted": predicted}).to_csv(temporary, index=False)
+        per_class = per_class_metrics(labels, predicted, model.output_shape[-1])
+        with atomic_path(Path(args.out_dir, f"{name}_per_class.csv")) as temporary:
+            per_class.to_csv(temporary, index=False, float_format="%.6f")
         print(f"{name}: test accuracy {metrics['accuracy']:.4f}, test loss {metrics['loss']:.4f}")
 
 

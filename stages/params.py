@@ -99,7 +99,11 @@ SCHEMAS = {
         "activation": one_of(ACTIVATIONS),
     },
     "evaluate": {"batch_size": positive_int},
-    "compare": {"language": one_of(LANGUAGES)},
+    "compare": {
+        "language": one_of(LANGUAGES),
+        "bootstrap_samples": positive_int,
+        "bootstrap_seed": non_negative_int,
+    },
 }
 
 # Keys of a train_* section that configure the optimisation rather than the architecture.

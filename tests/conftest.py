@@ -71,7 +71,7 @@ def make_pipeline_repo(parent, overrides=TINY_PARAMS):
         pytest.skip(f"no MNIST mirror at {MNIST_MIRROR}; set MNIST_MIRROR")
     repo = parent / "repo"
     repo.mkdir(parents=True)
-    for name in ("stages", "params.yaml", "dvc.yaml", ".gitignore"):
+    for name in ("stages", "params.yaml", "dvc.yaml", ".gitignore", ".dvcignore"):
         source = PROJECT / name
         if source.is_dir():
             shutil.copytree(source, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
