@@ -10,6 +10,7 @@ interrupted run leaves none of them behind.
 import argparse
 import time
 
+from stages import PipelineError
 from stages.datasets import get_dataset
 from stages.distribute import distribution_strategy
 from stages.files import atomic_path, load_array, write_json
@@ -59,6 +60,10 @@ def train_stage(section, architecture, argv=None):
     args = parser.parse_args(argv)
     params = load_params(["seed", "data", "train", section])  # before importing TensorFlow: fail fast
     settings = params[section]
+    if params["train"]["distribution"] == "multi_worker" and settings["steps_per_execution"] != 1:
+        # Keras 3.15's multi-step loop fails across workers (a placeholder is never fed).
+        raise PipelineError(f"params.yaml: train.distribution = multi_worker needs "
+                            f"{section}.steps_per_execution = 1, not {settings['steps_per_execution']}")
     num_classes = len(get_dataset(params["data"]["dataset"]).class_names)
     train = load_array(args.train[0]), load_array(args.train[1])
     val = load_array(args.val[0]), load_array(args.val[1])

@@ -56,7 +56,8 @@ def free_ports(count):
 
 
 def test_two_workers_train_together_and_the_model_evaluates(prepared, tiny_params, tmp_path):
-    set_params(tiny_params, {"train.distribution": "multi_worker", "train_dense.batch_size": BATCH_SIZE})
+    set_params(tiny_params, {"train.distribution": "multi_worker", "train_dense.batch_size": BATCH_SIZE,
+                             "train_dense.steps_per_execution": 1})
     cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(WORKERS)]}
     workers = []
     for index in range(WORKERS):
@@ -82,3 +83,9 @@ def test_two_workers_train_together_and_the_model_evaluates(prepared, tiny_param
     assert 0 <= metrics["accuracy"] <= 1 and np.isfinite(metrics["loss"])
     # batch_size is the global batch: 45 training images take ceil(45 / 8) = 6 steps, not 3.
     assert int(model.optimizer.iterations) == -(-len(np.load(prepared / "train_labels.npy")) // BATCH_SIZE)
+
+
+def test_multi_worker_asks_for_one_step_per_execution(prepared, tiny_params, tmp_path):
+    set_params(tiny_params, {"train.distribution": "multi_worker", "train_dense.steps_per_execution": 8})
+    with pytest.raises(PipelineError, match="multi_worker needs train_dense.steps_per_execution = 1"):
+        train_dense(train_arguments(prepared, "flat", tmp_path / "out"))
