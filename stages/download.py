@@ -129,11 +129,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     params = load_params(["data", "download"])
     dataset = get_dataset(params["data"]["dataset"])
+    settings = params["download"]
+    mirrors = settings["mirrors"] + (list(dataset.mirrors) if settings["public_mirrors"] else [])
     download(
         files=dataset.files.values(),
-        sources=sources_from(params["download"]["mirrors"] + list(dataset.mirrors), os.environ),
+        sources=sources_from(mirrors, os.environ),
         out_dir=args.out,
-        timeout=params["download"]["timeout_seconds"],
+        timeout=settings["timeout_seconds"],
         offline_copy=(dataset.offline_copy, dataset.offline_note),
     )
 

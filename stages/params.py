@@ -63,6 +63,7 @@ positive_int = _rule(lambda value: _is_int(value) and value > 0, "a positive int
 non_negative_int = _rule(lambda value: _is_int(value) and value >= 0, "an integer >= 0")
 positive_number = _rule(lambda value: _is_number(value) and value > 0, "a positive number")
 fraction = _rule(lambda value: _is_number(value) and 0 < value < 1, "a number between 0 and 1 (exclusive)")
+boolean = _rule(lambda value: isinstance(value, bool), "true or false")
 text = _rule(lambda value: isinstance(value, str) and value != "", "a non-empty string")
 
 TRAINING = {
@@ -82,6 +83,7 @@ SCHEMAS = {
         "mirrors": _rule(lambda value: isinstance(value, list) and all(text(item) is None for item in value),
                          "a list (possibly empty) of URLs or folders"),
         "timeout_seconds": positive_number,
+        "public_mirrors": boolean,
     },
     "train": {"distribution": one_of(tuple(STRATEGIES))},
     "preprocess": {"validation_fraction": fraction, "max_examples": optional(positive_int)},

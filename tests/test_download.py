@@ -139,7 +139,7 @@ def test_stage_lists_every_source_tried_and_how_to_set_the_mirror(sources, tmp_p
     shutil.copy(PROJECT / "params.yaml", tmp_path / "params.yaml")
     faults = sorted(REASONS)
     set_params(tmp_path / "params.yaml", {"download.mirrors": [sources[fault] for fault in faults[1:]],
-                                          "download.timeout_seconds": 1})
+                                          "download.timeout_seconds": 1, "download.public_mirrors": False})
     result = run([sys.executable, "-m", "stages.download", "--out", "data/raw"], cwd=tmp_path, check=False,
                  env={MIRROR_VARIABLE: sources[faults[0]], "PYTHONPATH": str(PROJECT)})
     assert result.returncode == 1
@@ -150,7 +150,7 @@ def test_stage_lists_every_source_tried_and_how_to_set_the_mirror(sources, tmp_p
         assert f"  - {sources[fault]}train-images-idx3-ubyte.gz: {REASONS[fault]}" in result.stderr
     assert result.stderr.rstrip().endswith(
         f"Set {MIRROR_VARIABLE} to a folder or URL holding the dataset's four files, "
-        f"e.g. `{MIRROR_VARIABLE}=../shared/data/mnist dvc repro`."
+        f"e.g. `{MIRROR_VARIABLE}=../shared/data/mnist dvc repro` (the offline copy beside the project)."
     )
     assert "Traceback" not in result.stderr
     assert list((tmp_path / "data" / "raw").iterdir()) == []

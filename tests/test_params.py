@@ -61,7 +61,7 @@ def test_unknown_section_suggests_the_closest(tmp_path, params):
         ("train_cnn", "epochs", 5.5, "a positive integer"),
         ("train_dense", "learning_rate", 0, "a positive number"),
         ("preprocess", "validation_fraction", -0.1, "a number between 0 and 1"),
-        ("download", "mirrors", "https://example.com/", "a non-empty list of URLs or folders"),
+        ("download", "mirrors", "https://example.com/", r"a list \(possibly empty\) of URLs or folders"),
         ("download", "timeout_seconds", "30s", "a positive number"),
         ("train_dense", "epochs", True, "a positive integer"),
         ("preprocess", "validation_fraction", 1.0, "a number between 0 and 1"),

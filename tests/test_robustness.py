@@ -53,7 +53,8 @@ ARGUMENTS = {
     "train_dense": TRAIN,
     "train_cnn": TRAIN,
     "evaluate": ["--model", "dense", "m.keras", "x.npy", "--labels", "y.npy", "--out-dir", "out"],
-    "compare": ["--metrics-dir", "metrics", "--models", "dense", "--report", "report.md"],
+    "compare": ["--metrics-dir", "metrics", "--models", "dense", "cnn", "--test-images", "x.npy",
+                "--code", "stages", "--figures", "figures", "--report", "report.md"],
 }
 
 
