@@ -24,16 +24,10 @@ from stages.statistics import per_class_metrics
 
 
 def load_model(path, expected_input_shape):
-    """Load a .keras model in safe mode (no arbitrary code) and check what it expects."""
-    import keras
+    """Load a .keras model in safe mode and check it takes images of this shape."""
+    from stages import models  # imports TensorFlow: only once params are checked
 
-    try:
-        model = keras.saving.load_model(path, safe_mode=True)
-    except FileNotFoundError:
-        raise PipelineError(f"{path} is missing: run `dvc repro` to train it") from None
-    except Exception as error:  # Keras raises many types for a damaged archive
-        raise PipelineError(f"{path} is not a loadable Keras model ({error}); "
-                            "delete it and run `dvc repro` to retrain") from None
+    model = models.load_model(path)
     if tuple(model.input_shape[1:]) != tuple(expected_input_shape):
         raise PipelineError(
             f"{path} expects inputs of shape {model.input_shape[1:]} but the test images have "

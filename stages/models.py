@@ -5,8 +5,12 @@ policy (Keras' advice: probabilities near 0 and 1 need the range). Builders neve
 stage passes the architecture keys of its params section as keyword arguments.
 """
 
+from pathlib import Path
+
 import keras
 from keras import layers
+
+from stages import PipelineError
 
 
 def build_dense(input_shape, num_classes, units, activation):
@@ -40,3 +44,14 @@ def build_cnn(input_shape, num_classes, filters, kernel_size, pool_size, dense_u
 
 
 ARCHITECTURES = {"dense": build_dense, "cnn": build_cnn}
+
+
+def load_model(path):
+    """Load a .keras model in safe mode (no arbitrary code), or say clearly why not."""
+    if not Path(path).is_file():  # Keras reports a missing file as a ValueError
+        raise PipelineError(f"{path} is missing: run `dvc repro` to train it")
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except Exception as error:  # Keras raises many types for a damaged archive
+        raise PipelineError(f"{path} is not a loadable Keras model ({error}); "
+                            "delete it and run `dvc repro` to retrain") from None

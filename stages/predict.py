@@ -45,17 +45,6 @@ def model_paths(choice):
     return [Path(choice)]
 
 
-def load_model(path):
-    import keras
-
-    if not Path(path).is_file():  # Keras says ValueError for a missing file
-        raise PipelineError(f"{path} is missing: run `dvc repro` to train it, or pass --model")
-    try:
-        return keras.saving.load_model(path, safe_mode=True)
-    except Exception as error:  # Keras raises many types for a damaged archive
-        raise PipelineError(f"{path} is not a loadable Keras model ({error})") from None
-
-
 def top_classes(probabilities, class_names, top=TOP):
     """'3 (3 98.1%, 8 1.2%, 5 0.3%)': the best class, then the `top` best with their probability."""
     best = np.argsort(probabilities)[::-1][:top]
@@ -90,6 +79,8 @@ def main(argv=None):
             tensors[path] = to_mnist(load_gray(path))
         except (PipelineError, ValueError) as error:
             failures.append(f"{path}: {error}" if isinstance(error, ValueError) else str(error))
+    from stages.models import load_model  # imports TensorFlow: only once the arguments are checked
+
     models = {path.stem: load_model(path) for path in model_paths(args.model)}
     if not models:
         raise PipelineError(f"no .keras model in {Path(DEFAULT_MODEL).parent}: run `dvc repro` first")

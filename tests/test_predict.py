@@ -8,7 +8,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from stages.evaluate import score
-from stages.predict import load_model
+from stages.models import load_model
 from stages.predict import main as predict
 from stages.preprocess import main as preprocess
 from stages.train_cnn import main as train_cnn
