@@ -7,7 +7,9 @@ Run from the project root (the workflow in .github/workflows/pr-results.yml does
         records it: a pull request that changed code, params or data, or edited a
         metrics file by hand, without re-running `dvc repro`, fails. Outputs that
         are only missing here (data and models kept in the DVC cache, not in git)
-        are fine: the pipeline is re-run next.
+        are fine: the pipeline is re-run next. dvc.lock must also still be the
+        committed one, so that after `dvc repro preprocess` a download or
+        preprocessing that produced other data than the committed hashes fails.
     python .github/scripts/check_results.py metrics --base HEAD --tolerance 0.005
         after a re-run, every accuracy in `dvc metrics diff` between --base and the
         workspace must agree within the tolerance (another CPU rounds differently;
@@ -18,6 +20,9 @@ import argparse
 import json
 import subprocess
 import sys
+from pathlib import Path
+
+import yaml
 
 MISSING = {"deleted", "not in cache"}
 
@@ -51,6 +56,20 @@ def lock_mismatches(status, tracked):
     return problems
 
 
+def rewritten_stages(committed_lock, current_lock):
+    """Stages whose dvc.lock entry differs from the committed one (a re-run made other outputs)."""
+    committed = (yaml.safe_load(committed_lock) or {}).get("stages", {})
+    current = (yaml.safe_load(current_lock) or {}).get("stages", {})
+    return [f"{stage}: dvc.lock entry differs from the committed one"
+            for stage in sorted(committed.keys() | current.keys())
+            if committed.get(stage) != current.get(stage)]
+
+
+def committed_lock():
+    result = subprocess.run(["git", "show", "HEAD:dvc.lock"], capture_output=True, text=True)
+    return result.stdout if result.returncode == 0 else ""
+
+
 def accuracy_drifts(diff, tolerance):
     """Accuracies in `dvc metrics diff --json` that moved by more than `tolerance` (or vanished)."""
     drifts = []
@@ -75,6 +94,7 @@ def main(argv=None):
 
     if args.check == "lock":
         problems = lock_mismatches(dvc_json("status"), git_tracked())
+        problems += rewritten_stages(committed_lock(), Path("dvc.lock").read_text())
         advice = ("The committed results do not belong to the committed code and params. "
                   "Run `dvc repro` and commit dvc.lock, metrics/ and reports/.")
     else:
