@@ -94,7 +94,8 @@ def main(argv=None):
 
     if args.check == "lock":
         problems = lock_mismatches(dvc_json("status"), git_tracked())
-        problems += rewritten_stages(committed_lock(), Path("dvc.lock").read_text())
+        lock = Path("dvc.lock")
+        problems += rewritten_stages(committed_lock(), lock.read_text() if lock.exists() else "")
         advice = ("The committed results do not belong to the committed code and params. "
                   "Run `dvc repro` and commit dvc.lock, metrics/ and reports/.")
     else:
