@@ -23,6 +23,7 @@ ACTIVATIONS = ("elu", "gelu", "leaky_relu", "linear", "mish", "relu", "relu6", "
                "sigmoid", "silu", "softplus", "softsign", "swish", "tanh")
 LOSSES = ("sparse_categorical_crossentropy", "categorical_crossentropy")
 LANGUAGES = ("en", "fr")
+SCHEDULES = ("constant", "cosine")  # stages/training.py learning_rate()
 # Keras mixed-precision policies: bfloat16 pays off on CPUs with AVX512_BF16/AMX and on GPUs.
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
@@ -71,6 +72,7 @@ TRAINING = {
     "batch_size": positive_int,
     "optimizer": one_of(OPTIMIZERS),
     "learning_rate": positive_number,
+    "learning_rate_schedule": one_of(SCHEDULES),
     "loss": one_of(LOSSES),
     "steps_per_execution": positive_int,
     "precision": one_of(PRECISIONS),

@@ -8,6 +8,7 @@ interrupted run leaves none of them behind.
 """
 
 import argparse
+import math
 import time
 
 from stages import PipelineError
@@ -15,6 +16,17 @@ from stages.datasets import get_dataset
 from stages.distribute import distribution_strategy
 from stages.files import atomic_path, load_array, write_json
 from stages.params import TRAINING_KEYS, load_params
+
+
+def learning_rate(rate, schedule, total_steps):
+    """The optimizer's learning rate: constant, or decayed along a cosine to 0 at the end."""
+    import keras
+
+    schedules = {
+        "constant": lambda: rate,
+        "cosine": lambda: keras.optimizers.schedules.CosineDecay(rate, decay_steps=total_steps),
+    }
+    return schedules[schedule]()
 
 
 def compile_model(model, optimizer, learning_rate, loss, steps_per_execution):
@@ -78,10 +90,11 @@ def train_stage(section, architecture, argv=None):
     keras.utils.set_random_seed(params["seed"])
     tf.config.experimental.enable_op_determinism()
     layer_settings = {key: value for key, value in settings.items() if key not in TRAINING_KEYS}
+    total_steps = settings["epochs"] * math.ceil(len(train[1]) / settings["batch_size"])
     with strategy.scope():  # variables are created (mirrored) where the strategy says
         model = ARCHITECTURES[architecture](train[0].shape[1:], num_classes, **layer_settings)
-        compile_model(model, settings["optimizer"], settings["learning_rate"], settings["loss"],
-                      settings["steps_per_execution"])
+        rate = learning_rate(settings["learning_rate"], settings["learning_rate_schedule"], total_steps)
+        compile_model(model, settings["optimizer"], rate, settings["loss"], settings["steps_per_execution"])
     with atomic_path(args.model) as model_path, atomic_path(args.history) as history_path:
         seconds = fit(model, train, val, epochs=settings["epochs"], batch_size=settings["batch_size"],
                       loss=settings["loss"], history_path=history_path)

@@ -54,3 +54,20 @@ def test_mixed_precision_keeps_float32_probabilities(prepared, tiny_params, tmp_
     model = keras.saving.load_model(tmp_path / "out" / "model.keras", safe_mode=True)
     assert model.layers[0].dtype_policy.name == "mixed_bfloat16"
     assert model.layers[-1].dtype_policy.name == "float32"
+
+
+def test_schedules_offered_in_params_are_the_ones_training_knows():
+    from stages.params import SCHEDULES
+    from stages.training import learning_rate
+
+    assert learning_rate(0.01, "constant", total_steps=10) == 0.01
+    cosine = learning_rate(0.01, "cosine", total_steps=10)
+    assert float(cosine(0)) == pytest.approx(0.01) and float(cosine(10)) == pytest.approx(0.0)
+    for schedule in SCHEDULES:
+        learning_rate(0.01, schedule, total_steps=10)
+
+
+def test_cosine_schedule_trains(prepared, tiny_params, tmp_path):
+    set_params(tiny_params, {"train_dense.learning_rate_schedule": "cosine"})
+    train_dense(train_arguments(prepared, "flat", tmp_path / "out"))
+    assert (tmp_path / "out" / "model.keras").exists()
