@@ -1,7 +1,7 @@
 """Stage compare: write the Markdown report a pull-request reviewer reads, with its figures.
 
 Reads: from --metrics-dir (metrics/), for each of the two --models NAME: NAME_test.json,
-NAME_predictions.csv and NAME_per_class.csv (evaluate), NAME_train.json and
+NAME_inference.json, NAME_predictions.csv and NAME_per_class.csv (evaluate), NAME_train.json and
 NAME_history.csv (train_NAME); --test-images, only to draw the digits in the grids;
 the .py files of --code, only to print their digest.
 Writes: the PNG figures into --figures and the report to --report (reports/report.md).
@@ -42,7 +42,8 @@ def read_csv(path):
 
 
 def load_results(metrics_dir, name):
-    results = {part: read_json(Path(metrics_dir, f"{name}_{part}.json")) for part in ("test", "train")}
+    parts = ("test", "train", "inference")
+    results = {part: read_json(Path(metrics_dir, f"{name}_{part}.json")) for part in parts}
     for part in ("history", "predictions", "per_class"):
         results[part] = read_csv(Path(metrics_dir, f"{name}_{part}.csv"))
     return results

@@ -63,7 +63,7 @@ def comparison_table(results, words):
         "parameters": lambda r: f"{r['test']['parameters']:,}",
         "train_time": lambda r: f"{r['train']['train_seconds']:.1f} s",
         "epoch_time": lambda r: f"{r['train']['train_seconds'] / r['train']['epochs']:.1f} s",
-        "throughput": lambda r: words["images_per_second"].format(r["test"]["images_per_second"]),
+        "throughput": lambda r: words["images_per_second"].format(r["inference"]["images_per_second"]),
         "best_val": lambda r: best_validation(r["history"]),
         "gap": lambda r: last_epoch_gap(r["history"]),
     }

@@ -79,7 +79,7 @@ def test_two_workers_train_together_and_the_model_evaluates(prepared, tiny_param
 
     model = load_model(tmp_path / "worker0" / "model.keras", (784,))
     images, labels = np.load(prepared / "test_flat.npy"), np.load(prepared / "test_labels.npy")
-    metrics, _ = score(model, images, labels, batch_size=100)
+    metrics, _, _ = score(model, images, labels, batch_size=100)
     assert 0 <= metrics["accuracy"] <= 1 and np.isfinite(metrics["loss"])
     # batch_size is the global batch: 45 training images take ceil(45 / 8) = 6 steps, not 3.
     assert int(model.optimizer.iterations) == -(-len(np.load(prepared / "train_labels.npy")) // BATCH_SIZE)

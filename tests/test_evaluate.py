@@ -22,8 +22,8 @@ def test_writes_metrics_and_predictions(prepared, dense_model, tmp_path):
     evaluate(["--model", "dense", str(dense_model), str(prepared / "test_flat.npy"),
               "--labels", str(prepared / "test_labels.npy"), "--out-dir", str(out)])
     metrics = json.loads((out / "dense_test.json").read_text())
-    assert set(metrics) == {"accuracy", "loss", "parameters", "images_per_second"}
-    assert metrics["images_per_second"] > 0
+    assert set(metrics) == {"accuracy", "loss", "parameters"}  # no timing: metrics diff stays quiet
+    assert json.loads((out / "dense_inference.json").read_text())["images_per_second"] > 0
     assert 0 <= metrics["accuracy"] <= 1 and metrics["loss"] > 0
     assert metrics["parameters"] == 109_386
     predictions = pd.read_csv(out / "dense_predictions.csv")

@@ -82,7 +82,7 @@ def test_agrees_with_evaluate_on_real_mnist_png(project, real_mnist_sample, tmp_
     monkeypatch.chdir(project)
     predict([str(tmp_path / "png")])  # default model: models/cnn.keras
     predicted = [int(models["cnn"]) for _, models in sorted(predictions(capsys.readouterr().out).items())]
-    _, evaluated = score(load_model(project / "models" / "cnn.keras"), images[..., np.newaxis] / 255.0,
+    _, _, evaluated = score(load_model(project / "models" / "cnn.keras"), images[..., np.newaxis] / 255.0,
                          labels, batch_size=100)
     assert len(predicted) == len(images)
     assert np.mean(np.array(predicted) == evaluated) >= 0.98
