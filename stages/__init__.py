@@ -1,8 +1,11 @@
 """The MNIST dense-vs-CNN pipeline: one module per DVC stage, plus the code they share.
 
 Shared modules: `params` (load and validate params.yaml), `datasets` (file names,
-digests, class names), `idx` (IDX file format), `files` (atomic writes, metrics I/O),
-`models` (the two architectures), `training` (compile, fit, save).
+digests, class names, mirrors), `idx` (IDX file format), `files` (atomic writes, metrics
+I/O), `models` (the two architectures, safe loading), `training` (compile, fit, save),
+`distribute` (tf.distribute strategies), `statistics` (per-class metrics, McNemar,
+bootstrap), `figures` and `report`/`report_strings` (the report), `images` (preparing
+your own pictures for `predict`, the `digits-predict` command).
 """
 
 import errno
