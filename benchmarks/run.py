@@ -9,6 +9,7 @@ then prints wall times and their ratios to the baseline, test accuracies, peak R
 stage (sampled every 50 ms), disk used by data/, models/ and the DVC cache, and the
 inference time of each model on the test set.
 
+Needs the bench extra (`pip install -e ".[bench]"`, for psutil).
 Usage: python benchmarks/run.py [--mirror ../shared/data/mnist] [--json results.json]
 """
 
@@ -21,8 +22,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import psutil
 import yaml
+
+try:
+    import psutil
+except ImportError:
+    raise SystemExit('benchmarks/run.py needs psutil: pip install -e ".[bench]"') from None
 
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))

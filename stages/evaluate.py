@@ -11,49 +11,14 @@ Params: evaluate.batch_size (inference only: it changes speed, not results).
 """
 
 import argparse
-import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from stages import PipelineError, run_stage
-from stages.files import atomic_path, load_array, write_json
-from stages.params import load_params
-from stages.statistics import per_class_metrics
-
-
-def load_model(path, expected_input_shape):
-    """Load a .keras model in safe mode and check it takes images of this shape."""
-    from stages import models  # imports TensorFlow: only once params are checked
-
-    model = models.load_model(path)
-    if tuple(model.input_shape[1:]) != tuple(expected_input_shape):
-        raise PipelineError(
-            f"{path} expects inputs of shape {model.input_shape[1:]} but the test images have "
-            f"shape {tuple(expected_input_shape)}: is it the right model for these images?"
-        )
-    return model
-
-
-def score(model, images, labels, batch_size):
-    """Return test metrics, inference speed and the predicted class of every image."""
-    import keras
-
-    model.predict(images[:batch_size], batch_size=batch_size, verbose=0)  # builds the graph: not timed
-    start = time.perf_counter()
-    probabilities = model.predict(images, batch_size=batch_size, verbose=0)
-    seconds = time.perf_counter() - start
-    predicted = probabilities.argmax(axis=1)
-    loss = keras.losses.SparseCategoricalCrossentropy()(labels, probabilities)
-    metrics = {
-        "accuracy": float(np.mean(predicted == labels)),
-        "loss": float(keras.ops.convert_to_numpy(loss)),
-        "parameters": int(model.count_params()),
-    }
-    # A timing varies from run to run: kept apart so `dvc metrics diff` shows real changes only.
-    speed = {"images_per_second": round(len(images) / seconds)}
-    return metrics, speed, predicted
+from dense_vs_cnn.core.errors import run_stage
+from dense_vs_cnn.core.files import atomic_path, load_array, write_json
+from dense_vs_cnn.core.params import load_params
+from dense_vs_cnn.evaluation.statistics import per_class_metrics
 
 
 def main(argv=None):
@@ -66,9 +31,13 @@ def main(argv=None):
     batch_size = load_params(["evaluate"])["evaluate"]["batch_size"]
     labels = load_array(args.labels)
 
+    from dense_vs_cnn.evaluation.scoring import check_input_shape, score  # imports TensorFlow
+    from dense_vs_cnn.model.saving import load_model
+
     for name, model_path, images_path in args.model:
         images = load_array(images_path)
-        model = load_model(model_path, images.shape[1:])
+        model = load_model(model_path)
+        check_input_shape(model, model_path, images.shape[1:])
         metrics, speed, predicted = score(model, images, labels, batch_size)
         write_json(Path(args.out_dir, f"{name}_test.json"), metrics)
         write_json(Path(args.out_dir, f"{name}_inference.json"), speed)

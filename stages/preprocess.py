@@ -5,50 +5,16 @@ Writes: into --out (data/prepared), for each split (train, val, test):
   <split>_flat.npy (N, 784) and <split>_channel.npy (N, 28, 28, 1), float32 in [0, 1],
   and <split>_labels.npy (N,) uint8.
 Params: data.dataset (file names), preprocess.validation_fraction and max_examples.
-
-The validation set is the *last* fraction of the training files, exactly what Keras'
-`fit(validation_split=0.1)` in the notebook held out.
 """
 
 import argparse
 from pathlib import Path
 
-import numpy as np
-
-from stages import PipelineError, run_stage
-from stages.datasets import get_dataset
-from stages.files import save_array
-from stages.idx import read_idx
-from stages.params import load_params
-
-
-def load_split(images_path, labels_path, max_examples=None):
-    """Read an images/labels pair of IDX files, keeping at most the first `max_examples`."""
-    images, labels = read_idx(images_path, ndim=3), read_idx(labels_path, ndim=1)
-    if len(images) != len(labels):
-        raise PipelineError(
-            f"{images_path} holds {len(images)} images but {labels_path} holds "
-            f"{len(labels)} labels; run `dvc repro -f download`"
-        )
-    return images[:max_examples], labels[:max_examples]
-
-
-def validation_split(images, labels, fraction):
-    """Split off the last `fraction` of the examples, as Keras' validation_split does."""
-    # Keras: split_at = int(n * (1 - validation_split)).
-    split_at = int(len(images) * (1 - fraction))
-    if split_at in (0, len(images)):
-        raise PipelineError(
-            f"params.yaml: preprocess.validation_fraction = {fraction} leaves an empty "
-            f"split of {len(images)} examples; choose a value between 0 and 1"
-        )
-    return (images[:split_at], labels[:split_at]), (images[split_at:], labels[split_at:])
-
-
-def to_tensors(images):
-    """Scale uint8 pixels to float32 in [0, 1]; return the flat and channel layouts."""
-    scaled = images.astype(np.float32) / 255.0
-    return {"flat": scaled.reshape(len(images), -1), "channel": scaled[..., np.newaxis]}
+from dense_vs_cnn.core.datasets import get_dataset
+from dense_vs_cnn.core.errors import run_stage
+from dense_vs_cnn.core.files import save_array
+from dense_vs_cnn.core.params import load_params
+from dense_vs_cnn.data.prepare import load_split, to_tensors, validation_split
 
 
 def main(argv=None):

@@ -2,12 +2,13 @@
 
 Reads: the channel train and validation tensors and labels (paths in dvc.yaml).
 Writes: the model (.keras), its per-epoch history (CSV) and training time (JSON).
-Params: seed, data.dataset (number of classes), train_cnn.* (architecture: filters,
-kernel_size, pool_size, dense_units, activation; optimisation: the rest).
+Params: seed, data.dataset (number of classes), train.distribution, train_cnn.*
+(architecture: filters, kernel_size, pool_size, dense_units, activation; optimisation:
+the rest). The same stage as train_dense, building the CNN.
 """
 
-from stages import run_stage
-from stages.training import train_stage
+from dense_vs_cnn.core.errors import run_stage
+from stages.train_dense import train_stage
 
 
 def main(argv=None):

@@ -2,12 +2,47 @@
 
 Reads: the flat train and validation tensors and labels (paths in dvc.yaml).
 Writes: the model (.keras), its per-epoch history (CSV) and training time (JSON).
-Params: seed, data.dataset (number of classes), train_dense.* (architecture: units,
-activation; optimisation: the rest).
+Params: seed, data.dataset (number of classes), train.distribution, train_dense.*
+(architecture: units, activation; optimisation: the rest).
+
+`train_stage` is the whole stage for either architecture: train_cnn calls it with its
+own section, so the two stages differ only in what they build.
 """
 
-from stages import run_stage
-from stages.training import train_stage
+import argparse
+
+from dense_vs_cnn.core.datasets import get_dataset
+from dense_vs_cnn.core.errors import PipelineError, run_stage
+from dense_vs_cnn.core.files import atomic_path, load_array, write_json
+from dense_vs_cnn.core.params import load_params
+
+
+def train_stage(section, architecture, argv=None):
+    parser = argparse.ArgumentParser(description=f"Train the {architecture} model ({section}).")
+    parser.add_argument("--train", nargs=2, metavar=("IMAGES", "LABELS"), required=True)
+    parser.add_argument("--val", nargs=2, metavar=("IMAGES", "LABELS"), required=True)
+    parser.add_argument("--model", required=True, help="where to save the .keras model")
+    parser.add_argument("--history", required=True, help="per-epoch history CSV")
+    parser.add_argument("--summary", required=True, help="training time JSON")
+    args = parser.parse_args(argv)
+    params = load_params(["seed", "data", "train", section])  # before importing TensorFlow: fail fast
+    settings, distribution = params[section], params["train"]["distribution"]
+    if distribution == "multi_worker" and settings["steps_per_execution"] != 1:
+        # Keras 3.15's multi-step loop fails across workers (a placeholder is never fed).
+        raise PipelineError(f"params.yaml: train.distribution = multi_worker needs "
+                            f"{section}.steps_per_execution = 1, not {settings['steps_per_execution']}")
+    train = load_array(args.train[0]), load_array(args.train[1])
+    val = load_array(args.val[0]), load_array(args.val[1])
+
+    from dense_vs_cnn.model.training import train as train_model  # imports TensorFlow
+
+    with atomic_path(args.model) as model_path, atomic_path(args.history) as history_path:
+        model, seconds = train_model(
+            architecture, settings, train, val, seed=params["seed"], distribution=distribution,
+            num_classes=len(get_dataset(params["data"]["dataset"]).class_names), history_path=history_path,
+        )
+        model.save(model_path)
+    write_json(args.summary, {"train_seconds": round(seconds, 2), "epochs": settings["epochs"]})
 
 
 def main(argv=None):

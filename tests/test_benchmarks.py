@@ -3,7 +3,7 @@ README must show the same `dvc exp run -S` command the benchmark measures."""
 
 import yaml
 
-from stages.params import SCHEMAS, load_params
+from dense_vs_cnn.core.params import SCHEMAS, load_params
 from tests.conftest import PROJECT, set_params
 
 FAST = yaml.safe_load((PROJECT / "benchmarks" / "fast.yaml").read_text())

@@ -1,0 +1,35 @@
+"""Score one trained model on the test set: accuracy, loss, speed, and every prediction."""
+
+import time
+
+import keras
+import numpy as np
+
+from dense_vs_cnn.core.errors import PipelineError
+
+
+def check_input_shape(model, path, images_shape):
+    """Refuse a model that does not take test images of this shape (the wrong model for them)."""
+    if tuple(model.input_shape[1:]) != tuple(images_shape):
+        raise PipelineError(
+            f"{path} expects inputs of shape {model.input_shape[1:]} but the test images have "
+            f"shape {tuple(images_shape)}: is it the right model for these images?"
+        )
+
+
+def score(model, images, labels, batch_size):
+    """Return test metrics, inference speed and the predicted class of every image."""
+    model.predict(images[:batch_size], batch_size=batch_size, verbose=0)  # builds the graph: not timed
+    start = time.perf_counter()
+    probabilities = model.predict(images, batch_size=batch_size, verbose=0)
+    seconds = time.perf_counter() - start
+    predicted = probabilities.argmax(axis=1)
+    loss = keras.losses.SparseCategoricalCrossentropy()(labels, probabilities)
+    metrics = {
+        "accuracy": float(np.mean(predicted == labels)),
+        "loss": float(keras.ops.convert_to_numpy(loss)),
+        "parameters": int(model.count_params()),
+    }
+    # A timing varies from run to run: kept apart so `dvc metrics diff` shows real changes only.
+    speed = {"images_per_second": round(len(images) / seconds)}
+    return metrics, speed, predicted

@@ -1,0 +1,1 @@
+"""The models: the two architectures, training them, tf.distribute, saving and safe loading."""

@@ -1,0 +1,76 @@
+"""Training shared by train_dense and train_cnn: they differ only in the architecture.
+
+`train` builds the named architecture inside a tf.distribute strategy, trains it seeded
+and deterministic, and writes the per-epoch history; the stage scripts save the model.
+Importing this module imports TensorFlow: stages import it once their params are checked.
+"""
+
+import math
+import time
+
+import keras
+import tensorflow as tf
+
+from dense_vs_cnn.core.params import TRAINING_KEYS
+from dense_vs_cnn.model.architectures import ARCHITECTURES
+from dense_vs_cnn.model.distribute import distribution_strategy
+
+
+def make_learning_rate(rate, schedule, total_steps):
+    """The optimizer's learning rate: constant, or decayed along a cosine to 0 at the end."""
+    schedules = {
+        "constant": lambda: rate,
+        "cosine": lambda: keras.optimizers.schedules.CosineDecay(rate, decay_steps=total_steps),
+    }
+    return schedules[schedule]()
+
+
+def compile_model(model, optimizer, learning_rate, loss, steps_per_execution):
+    model.compile(
+        optimizer=keras.optimizers.get(
+            {"class_name": optimizer, "config": {"learning_rate": learning_rate}}
+        ),
+        loss=loss,
+        metrics=["accuracy"],
+        # Runs several batches per call into TensorFlow: same updates, less Python overhead.
+        steps_per_execution=steps_per_execution,
+    )
+
+
+def fit(model, train, val, *, epochs, batch_size, loss, history_path):
+    """Train on `train` = (images, labels), validate on `val`; return seconds taken."""
+    (train_images, train_labels), (val_images, val_labels) = train, val
+    if loss == "categorical_crossentropy":  # the notebook's one-hot labels
+        train_labels = keras.utils.to_categorical(train_labels, model.output_shape[-1])
+        val_labels = keras.utils.to_categorical(val_labels, model.output_shape[-1])
+    start = time.perf_counter()
+    model.fit(
+        train_images, train_labels,
+        epochs=epochs,
+        batch_size=batch_size,
+        validation_data=(val_images, val_labels),
+        callbacks=[keras.callbacks.CSVLogger(str(history_path))],
+    )
+    return time.perf_counter() - start
+
+
+def train(architecture, settings, train, val, *, num_classes, seed, distribution, history_path):
+    """Build, compile and fit `architecture` with the train_* section `settings`.
+
+    Returns (model, seconds). `train` and `val` are (images, labels) pairs.
+    """
+    strategy = distribution_strategy(distribution)  # multi-worker needs it before any other op
+    keras.mixed_precision.set_global_policy(settings["precision"])
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+    layer_settings = {key: value for key, value in settings.items() if key not in TRAINING_KEYS}
+    total_steps = settings["epochs"] * math.ceil(len(train[1]) / settings["batch_size"])
+    with strategy.scope():  # variables are created (mirrored) where the strategy says
+        model = ARCHITECTURES[architecture](train[0].shape[1:], num_classes, **layer_settings)
+        learning_rate = make_learning_rate(settings["learning_rate"], settings["learning_rate_schedule"],
+                                           total_steps)
+        compile_model(model, settings["optimizer"], learning_rate, settings["loss"],
+                      settings["steps_per_execution"])
+    seconds = fit(model, train, val, epochs=settings["epochs"], batch_size=settings["batch_size"],
+                  loss=settings["loss"], history_path=history_path)
+    return model, seconds

@@ -1,0 +1,1 @@
+"""The Markdown report a pull-request reviewer reads: template, figures, words per language."""

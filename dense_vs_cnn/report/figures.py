@@ -1,0 +1,99 @@
+"""The report's figures, drawn with matplotlib and saved as PNG files that GitHub shows.
+
+Headless (matplotlib's Figure with its default Agg canvas, never pyplot or a window) and
+byte-reproducible: the same inputs give the same PNG bytes, because the PNG metadata
+holds no software version or date. Labels come in already translated.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from dense_vs_cnn.core.files import atomic_path
+
+GRID_COLUMNS, GRID_ROWS = 8, 4  # digit grids: the first 32 images, in test-set order
+GRID_SIZE = GRID_COLUMNS * GRID_ROWS
+MODEL_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red")
+
+
+def new_figure(width, height):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+
+
+def save_png(figure, path):
+    """Write `figure` to `path` atomically, without metadata that would change between runs."""
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, format="png", metadata={"Software": None})
+
+
+def learning_curves(histories, labels, path):
+    """Accuracy and loss per epoch, training (solid) and validation (dashed), all models on the
+    same axes. `histories`: {model label: Keras CSVLogger frame}; `labels`: axis words."""
+    figure = new_figure(10, 4)
+    for axes, metric in zip(figure.subplots(1, 2), ("accuracy", "loss"), strict=True):
+        for color, (model, history) in zip(MODEL_COLORS, histories.items(), strict=False):
+            epochs = history["epoch"] + 1
+            axes.plot(epochs, history[metric], color=color, marker="o", label=f"{model}, {labels['train']}")
+            axes.plot(epochs, history[f"val_{metric}"], color=color, marker="o", linestyle="--",
+                      label=f"{model}, {labels['validation']}")
+        axes.set(title=labels[metric], xlabel=labels["epoch"])
+        axes.xaxis.get_major_locator().set_params(integer=True)
+        axes.grid(alpha=0.3)
+        axes.legend()
+    save_png(figure, path)
+
+
+def confusion_matrices(matrices, class_names, labels, path):
+    """One annotated confusion matrix per model, side by side. `matrices`: {model: counts}."""
+    figure = new_figure(6 * len(matrices), 5.5)
+    all_axes = np.atleast_1d(figure.subplots(1, len(matrices)))
+    for axes, (model, counts) in zip(all_axes, matrices.items(), strict=True):
+        axes.imshow(counts, cmap="Blues", norm="log" if counts.max() > 100 else None)
+        for (row, column), count in np.ndenumerate(counts):
+            if count:
+                axes.text(column, row, str(count), ha="center", va="center", fontsize=7,
+                          color="white" if count > counts.max() / 10 else "black")
+        ticks = range(len(class_names))
+        axes.set_xticks(ticks, class_names, rotation=45 if max(map(len, class_names)) > 2 else 0)
+        axes.set_yticks(ticks, class_names)
+        axes.set(title=model, xlabel=labels["predicted"], ylabel=labels["actual"])
+    save_png(figure, path)
+
+
+def image_grid(images, titles, path):
+    """Up to GRID_SIZE grayscale images, each with its (short) title."""
+    count = min(len(images), GRID_SIZE)
+    rows = max(1, -(-count // GRID_COLUMNS))
+    figure = new_figure(GRID_COLUMNS * 1.3, rows * 1.6)
+    for index, axes in enumerate(figure.subplots(rows, GRID_COLUMNS, squeeze=False).flat):
+        axes.axis("off")
+        if index < count:
+            axes.imshow(np.squeeze(images[index]), cmap="gray_r", vmin=0, vmax=1)
+            axes.set_title(titles[index], fontsize=7)
+    save_png(figure, path)
+
+
+def draw_report_figures(results, analysis, images, class_names, names, labels, folder):
+    """Write the report's four PNGs into `folder`; return {figure: path} in report order.
+
+    `names`: {model: display name}; `labels`: the axis words of the report's language.
+    """
+    paths = {key: Path(folder, f"{key}.png")
+             for key in ("learning_curves", "confusion_matrices", "errors", "disagreements")}
+    learning_curves({names[name]: result["history"] for name, result in results.items()},
+                    labels, paths["learning_curves"])
+    confusion_matrices({names[name]: matrix for name, matrix in analysis["confusion"].items()},
+                       class_names, labels, paths["confusion_matrices"])
+    actual = results[analysis["winner"]]["predictions"]["actual"].map(class_names.__getitem__)
+    predicted = {name: result["predictions"]["predicted"].map(class_names.__getitem__)
+                 for name, result in results.items()}
+    errors = analysis["errors"][:GRID_SIZE]
+    image_grid(images[errors], [f"{actual[i]} → {predicted[analysis['winner']][i]}" for i in errors],
+               paths["errors"])
+    disagreements = analysis["disagreements"][:GRID_SIZE]
+    titles = [f"{actual[i]}\n" + " / ".join(f"{names[name]} {model[i]}" for name, model in predicted.items())
+              for i in disagreements]
+    image_grid(images[disagreements], titles, paths["disagreements"])
+    return paths

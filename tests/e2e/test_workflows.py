@@ -1,0 +1,239 @@
+"""End to end: the DVC workflows of README's "Workflows" section, with the real `dvc` and
+`git` in temporary repositories, on real MNIST files at tiny params (1000 images, 1 epoch).
+
+1. selective rebuilds, 2. branches, 3. experiments, 4. data versioning round trip,
+5. determinism; then the checks that .github/workflows/pr-results.yml runs on a pull
+request (.github/scripts/check_results.py). test_pipeline.py already covers a full repro,
+a second repro running nothing, and a train_cnn change re-running train_cnn onwards.
+"""
+
+import hashlib
+import json
+import sys
+import time
+
+import pandas as pd
+import pytest
+import yaml
+
+from tests.conftest import MNIST_MIRROR, PROJECT, dvc, make_pipeline_repo, run, set_params
+from tests.e2e.test_pipeline import STAGES, stages_run
+
+pytestmark = pytest.mark.e2e
+
+CHECK_RESULTS = PROJECT / ".github" / "scripts" / "check_results.py"
+
+
+def commit(repo, message):
+    run(["git", "add", "-A"], cwd=repo)
+    run(["git", "commit", "-q", "-m", message], cwd=repo)
+
+
+def clone(source, target):
+    run(["git", "clone", "-q", str(source), str(target)], cwd=source)
+    run(["git", "config", "user.email", "test@example.com"], cwd=target)
+    run(["git", "config", "user.name", "Test"], cwd=target)
+    return target
+
+
+def changed_stages(repo):
+    return set(json.loads(dvc("status", "--json", cwd=repo).stdout))
+
+
+def check_results(*arguments, cwd):
+    return run([sys.executable, str(CHECK_RESULTS), *arguments], cwd=cwd, check=False)
+
+
+def md5(path):
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def locked_md5(repo, stage, path):
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())
+    return next(out["md5"] for out in lock["stages"][stage]["outs"] if out["path"] == path)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    """A project whose main branch holds the committed results of one real `dvc repro`."""
+    repo = make_pipeline_repo(tmp_path_factory.mktemp("workflows"))
+    dvc("repro", cwd=repo)
+    commit(repo, "results")
+    return repo
+
+
+@pytest.fixture
+def repo(results):
+    """The shared project on main as committed; whatever a test changes is undone after it."""
+    yield results
+    run(["git", "checkout", "-q", "-f", "main"], cwd=results)
+    dvc("checkout", "-q", "-f", cwd=results)
+
+
+def test_1_a_change_reruns_only_the_stages_that_read_it(repo):
+    assert changed_stages(repo) == set()
+
+    set_params(repo / "params.yaml", {"compare.language": "fr"})
+    assert changed_stages(repo) == {"compare"}
+    assert stages_run(dvc("repro", cwd=repo).stdout) == ["compare"]
+
+    set_params(repo / "params.yaml", {"train_dense.learning_rate": 0.002})
+    # compare prints every train_dense param in the report's footer, so it reads them too.
+    assert changed_stages(repo) == {"train_dense", "compare"}
+    assert stages_run(dvc("repro", cwd=repo).stdout) == ["train_dense", "evaluate", "compare"]
+    assert changed_stages(repo) == set()
+
+
+def test_2_branches_compare_with_metrics_params_and_plots_diff(repo, tmp_path):
+    run(["git", "checkout", "-q", "-b", "cnn-2-epochs"], cwd=repo)
+    set_params(repo / "params.yaml", {"train_cnn.epochs": 2})
+    dvc("repro", cwd=repo)
+    commit(repo, "CNN: 2 epochs")
+
+    metrics = json.loads(dvc("metrics", "diff", "main", "cnn-2-epochs", "--json", cwd=repo).stdout)
+    cnn_accuracy = metrics["metrics/cnn_test.json"]["accuracy"]
+    assert cnn_accuracy["new"] != cnn_accuracy["old"]
+    assert "metrics/dense_test.json" not in metrics  # the dense network was not retrained
+    table = dvc("metrics", "diff", "main", "cnn-2-epochs", "--md", cwd=repo).stdout
+    assert "| metrics/cnn_test.json" in table and "accuracy" in table
+
+    params = json.loads(dvc("params", "diff", "main", "cnn-2-epochs", "--json", cwd=repo).stdout)
+    assert params == {"params.yaml": {"train_cnn.epochs": {"old": 1, "new": 2, "diff": 1}}}
+
+    dvc("plots", "diff", "main", "cnn-2-epochs", "--out", str(tmp_path / "plots"), cwd=repo)
+    assert (tmp_path / "plots" / "index.html").stat().st_size > 0
+
+
+def wait_for_queue(repo, timeout_seconds=600):
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        status = dvc("queue", "status", cwd=repo).stdout
+        if not any(state in status for state in ("Queued", "Running")):
+            return status
+        time.sleep(5)  # each `dvc queue status` costs a second of CPU
+    raise AssertionError(f"queued experiments still running after {timeout_seconds} s:\n{status}")
+
+
+def experiments(shown):
+    """{name: {"params": ..., "metrics": ...}} from `dvc exp show --json`."""
+    found = {}
+    for baseline in json.loads(shown):
+        for experiment in baseline.get("experiments") or []:
+            data = experiment["revs"][0]["data"]
+            found[experiment["name"]] = {"params": data["params"]["params.yaml"]["data"],
+                                         "metrics": data["metrics"]}
+    return found
+
+
+def test_3_experiments_in_the_workspace_and_queued(results, tmp_path):
+    # A clone without data or cache: the queued experiment must download MNIST in its own
+    # temporary workspace (.dvc/tmp/exps), which only the absolute $MNIST_MIRROR reaches.
+    project = clone(results, tmp_path / "clone")
+    dvc("exp", "run", "--queue", "-n", "dense-2-epochs", "-S", "train_dense.epochs=2", cwd=project)
+    dvc("exp", "run", "--queue", "-n", "dense-lr", "-S", "train_dense.learning_rate=0.002", cwd=project)
+    dvc("queue", "start", "--jobs", "1", cwd=project)
+    status = wait_for_queue(project)
+    assert status.count("Success") == 2, status
+    logs = [dvc("queue", "logs", name, cwd=project) for name in ("dense-2-epochs", "dense-lr")]
+    logs = [log.stdout + log.stderr for log in logs]
+    assert any(f"verified, from {MNIST_MIRROR.as_uri()}/" in log for log in logs)
+
+    # Tiny params train 1 epoch already; README's `-S train_cnn.epochs=1` is this at default params.
+    dvc("exp", "run", "-n", "cnn-2-epochs", "-S", "train_cnn.epochs=2", cwd=project)
+
+    shown = experiments(dvc("exp", "show", "--json", cwd=project).stdout)
+    assert shown["dense-2-epochs"]["params"]["train_dense"]["epochs"] == 2
+    assert shown["dense-lr"]["params"]["train_dense"]["learning_rate"] == 0.002
+    assert shown["cnn-2-epochs"]["params"]["train_cnn"]["epochs"] == 2
+    for name, experiment in shown.items():
+        for model in ("dense", "cnn"):
+            assert 0.5 < experiment["metrics"][f"metrics/{model}_test.json"]["data"]["accuracy"] <= 1, name
+    assert "cnn-2-epochs" in dvc("exp", "show", "--md", cwd=project).stdout
+
+
+def test_4_push_clone_pull_then_checkout_an_older_commit(repo, tmp_path):
+    run(["git", "checkout", "-q", "-b", "with-remote"], cwd=repo)
+    dvc("remote", "add", "-d", "storage", str(tmp_path / "remote"), cwd=repo)
+    commit(repo, "DVC remote: a local folder")
+    dvc("push", cwd=repo)
+
+    project = clone(repo, tmp_path / "clone")
+    dvc("pull", cwd=project)
+    assert changed_stages(project) == set()
+    assert stages_run(dvc("repro", cwd=project).stdout) == []
+    older_cnn = md5(project / "models" / "cnn.keras")
+    older_metrics = (project / "metrics" / "cnn_test.json").read_text()
+
+    set_params(project / "params.yaml", {"train_cnn.epochs": 2})
+    dvc("repro", cwd=project)
+    commit(project, "CNN: 2 epochs")
+    assert md5(project / "models" / "cnn.keras") != older_cnn
+
+    run(["git", "checkout", "-q", "HEAD~1"], cwd=project)
+    dvc("checkout", cwd=project)
+    assert md5(project / "models" / "cnn.keras") == older_cnn == locked_md5(project, "train_cnn",
+                                                                              "models/cnn.keras")
+    assert (project / "metrics" / "cnn_test.json").read_text() == older_metrics
+    assert changed_stages(project) == set()
+
+
+def test_5_same_params_and_data_give_identical_metrics(repo):
+    def results():
+        found = {}
+        for model in ("dense", "cnn"):
+            found[model] = json.loads((repo / "metrics" / f"{model}_test.json").read_text())
+            history = pd.read_csv(repo / "metrics" / f"{model}_history.csv")
+            found[f"{model} history"] = history.filter(regex="accuracy|loss").to_dict("list")
+            found[f"{model} predictions"] = (repo / "metrics" / f"{model}_predictions.csv").read_text()
+        return found
+
+    first = results()
+    assert stages_run(dvc("repro", "--force", cwd=repo).stdout) == STAGES
+    assert results() == first
+
+
+def test_pr_check_flags_results_that_do_not_belong_to_the_code(results, tmp_path):
+    project = clone(results, tmp_path / "clone")
+    passed = check_results("lock", cwd=project)  # no data or models here: they get re-made
+    assert passed.returncode == 0, passed.stderr
+
+    set_params(project / "params.yaml", {"train_cnn.epochs": 3})
+    with open(project / "stages" / "train_dense.py", "a") as script:
+        script.write("# a change to the code\n")
+    metrics = json.loads((project / "metrics" / "cnn_test.json").read_text())
+    (project / "metrics" / "cnn_test.json").write_text(json.dumps({**metrics, "accuracy": 0.99}))
+    commit(project, "changes without `dvc repro`")
+    failed = check_results("lock", cwd=project)
+    assert failed.returncode == 1
+    for problem in ["train_cnn: param train_cnn.epochs modified",
+                    "train_dense: deps stages/train_dense.py modified",
+                    "evaluate: outs metrics/cnn_test.json modified"]:
+        assert problem in failed.stderr
+
+
+def test_pr_check_flags_data_that_differs_from_the_locked_hashes(results, tmp_path):
+    project = clone(results, tmp_path / "clone")
+    lock = (project / "dvc.lock").read_text()
+    raw_md5 = locked_md5(project, "download", "data/raw")
+    (project / "dvc.lock").write_text(lock.replace(raw_md5, "0" * 32 + ".dir"))
+    commit(project, "a dvc.lock made from other data")
+    assert check_results("lock", cwd=project).returncode == 0  # no data here yet
+
+    dvc("repro", "preprocess", cwd=project)  # the workflow's next step
+    failed = check_results("lock", cwd=project)
+    assert failed.returncode == 1
+    assert "download: dvc.lock entry differs from the committed one" in failed.stderr
+
+
+def test_pr_check_tolerates_rounding_but_not_a_different_accuracy(repo):
+    assert check_results("metrics", "--base", "HEAD", cwd=repo).returncode == 0
+    path = repo / "metrics" / "cnn_test.json"
+    metrics = json.loads(path.read_text())
+
+    path.write_text(json.dumps({**metrics, "accuracy": metrics["accuracy"] + 0.001, "loss": 9.0}))
+    assert check_results("metrics", "--base", "HEAD", "--tolerance", "0.005", cwd=repo).returncode == 0
+
+    path.write_text(json.dumps({**metrics, "accuracy": metrics["accuracy"] - 0.02}))
+    failed = check_results("metrics", "--base", "HEAD", "--tolerance", "0.005", cwd=repo)
+    assert failed.returncode == 1
+    assert "metrics/cnn_test.json: accuracy" in failed.stderr

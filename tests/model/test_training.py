@@ -1,0 +1,28 @@
+import numpy as np
+import pytest
+
+from dense_vs_cnn.core.params import SCHEDULES
+from dense_vs_cnn.model.training import make_learning_rate, train
+
+
+def test_schedules_offered_in_params_are_the_ones_training_knows():
+    assert make_learning_rate(0.01, "constant", total_steps=10) == 0.01
+    cosine = make_learning_rate(0.01, "cosine", total_steps=10)
+    assert float(cosine(0)) == pytest.approx(0.01) and float(cosine(10)) == pytest.approx(0.0)
+    for schedule in SCHEDULES:
+        make_learning_rate(0.01, schedule, total_steps=10)
+
+
+
+
+def test_train_builds_the_named_architecture_and_writes_its_history(tmp_path):
+    rng = np.random.default_rng(0)
+    images, labels = rng.random((40, 784), dtype=np.float32), (np.arange(40) % 10).astype(np.uint8)
+    settings = {"units": [8], "activation": "relu", "epochs": 2, "batch_size": 8, "optimizer": "adam",
+                "learning_rate": 0.001, "learning_rate_schedule": "constant",
+                "loss": "sparse_categorical_crossentropy", "steps_per_execution": 1, "precision": "float32"}
+    model, seconds = train("dense", settings, (images, labels), (images[:10], labels[:10]), num_classes=10,
+                           seed=0, distribution="none", history_path=tmp_path / "history.csv")
+    assert model.name == "dense" and model.output_shape == (None, 10) and seconds > 0
+    assert (tmp_path / "history.csv").read_text().splitlines()[0].startswith("epoch,accuracy")
+    assert len((tmp_path / "history.csv").read_text().splitlines()) == 3

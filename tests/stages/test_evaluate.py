@@ -1,0 +1,38 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stages.evaluate import main as evaluate
+from stages.train_dense import main as train_dense
+from tests.conftest import train_arguments
+
+
+@pytest.fixture
+def dense_model(prepared, tmp_path):
+    train_dense(train_arguments(prepared, "flat", tmp_path / "dense"))
+    return tmp_path / "dense" / "model.keras"
+
+
+def test_writes_metrics_and_predictions(prepared, dense_model, tmp_path):
+    out = tmp_path / "metrics"
+    evaluate(["--model", "dense", str(dense_model), str(prepared / "test_flat.npy"),
+              "--labels", str(prepared / "test_labels.npy"), "--out-dir", str(out)])
+    metrics = json.loads((out / "dense_test.json").read_text())
+    assert set(metrics) == {"accuracy", "loss", "parameters"}  # no timing: metrics diff stays quiet
+    assert json.loads((out / "dense_inference.json").read_text())["images_per_second"] > 0
+    assert 0 <= metrics["accuracy"] <= 1 and metrics["loss"] > 0
+    assert metrics["parameters"] == 109_386
+    predictions = pd.read_csv(out / "dense_predictions.csv")
+    labels = np.load(prepared / "test_labels.npy")
+    assert list(predictions.columns) == ["actual", "predicted"]
+    np.testing.assert_array_equal(predictions["actual"], labels)
+    assert np.mean(predictions["actual"] == predictions["predicted"]) == pytest.approx(metrics["accuracy"])
+    per_class = pd.read_csv(out / "dense_per_class.csv")
+    assert list(per_class.columns) == ["class", "precision", "recall", "f1", "support"]
+    assert per_class["class"].tolist() == list(range(10))
+    assert per_class["support"].tolist() == np.bincount(labels, minlength=10).tolist()
+    # Recall is the accuracy on each class's images: weighted by support it is the accuracy.
+    weighted = (per_class["recall"] * per_class["support"]).sum() / len(labels)
+    assert weighted == pytest.approx(metrics["accuracy"], abs=1e-5)

@@ -1,0 +1,62 @@
+import json
+
+import keras
+import pandas as pd
+import pytest
+
+from dense_vs_cnn.core.errors import PipelineError
+from stages.train_cnn import main as train_cnn
+from stages.train_dense import main as train_dense
+from tests.conftest import set_params, train_arguments
+
+
+@pytest.mark.parametrize(("main", "layout", "input_shape"),
+                         [(train_dense, "flat", (784,)), (train_cnn, "channel", (28, 28, 1))])
+def test_stage_writes_model_history_and_time(prepared, tmp_path, main, layout, input_shape):
+    out = tmp_path / "out"
+    main(train_arguments(prepared, layout, out))
+    model = keras.saving.load_model(out / "model.keras", safe_mode=True)
+    assert model.input_shape[1:] == input_shape and model.output_shape == (None, 10)
+    history = pd.read_csv(out / "history.csv")
+    assert {"epoch", "accuracy", "loss", "val_accuracy", "val_loss"} <= set(history.columns)
+    assert len(history) == 1  # TINY_PARAMS: 1 epoch
+    summary = json.loads((out / "train.json").read_text())
+    assert summary["epochs"] == 1 and summary["train_seconds"] > 0
+    assert sorted(path.name for path in out.iterdir()) == ["history.csv", "model.keras", "train.json"]
+
+
+def test_same_seed_gives_the_same_history(prepared, tmp_path):
+    train_dense(train_arguments(prepared, "flat", tmp_path / "first"))
+    train_dense(train_arguments(prepared, "flat", tmp_path / "second"))
+    first, second = (pd.read_csv(tmp_path / run / "history.csv") for run in ("first", "second"))
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_one_hot_loss_trains_too(prepared, tiny_params, tmp_path):
+    set_params(tiny_params, {"train_dense.loss": "categorical_crossentropy"})
+    train_dense(train_arguments(prepared, "flat", tmp_path / "out"))
+    assert (tmp_path / "out" / "model.keras").exists()
+
+
+def test_bad_params_stop_before_training(prepared, tiny_params, tmp_path):
+    set_params(tiny_params, {"train_cnn.batch_size": 0})
+    with pytest.raises(PipelineError, match="train_cnn.batch_size"):
+        train_cnn(train_arguments(prepared, "channel", tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
+
+
+def test_mixed_precision_keeps_float32_probabilities(prepared, tiny_params, tmp_path):
+    set_params(tiny_params, {"train_cnn.precision": "mixed_bfloat16"})
+    try:
+        train_cnn(train_arguments(prepared, "channel", tmp_path / "out"))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")  # the policy is process-wide
+    model = keras.saving.load_model(tmp_path / "out" / "model.keras", safe_mode=True)
+    assert model.layers[0].dtype_policy.name == "mixed_bfloat16"
+    assert model.layers[-1].dtype_policy.name == "float32"
+
+
+def test_cosine_schedule_trains(prepared, tiny_params, tmp_path):
+    set_params(tiny_params, {"train_dense.learning_rate_schedule": "cosine"})
+    train_dense(train_arguments(prepared, "flat", tmp_path / "out"))
+    assert (tmp_path / "out" / "model.keras").exists()
