@@ -1,8 +1,9 @@
 """Stage compare: write the Markdown report a pull-request reviewer reads, with its figures.
 
-Reads: from --metrics-dir (metrics/), for each of the two --models NAME: NAME_test.json,
-NAME_inference.json, NAME_predictions.csv and NAME_per_class.csv (evaluate), NAME_train.json and
-NAME_history.csv (train_NAME); --test-images, only to draw the digits in the grids;
+Reads: from --metrics-dir (metrics/), test.json and, for each of the two --models NAME,
+NAME_predictions.csv and NAME_per_class.csv (evaluate) and NAME_history.csv (train_NAME);
+from --timings-dir (timings/), inference.json (evaluate) and NAME_train.json (train_NAME);
+--test-images, only to draw the digits in the grids;
 the .py files of --code, only to print their digest.
 Writes: the PNG figures into --figures and the report to --report (reports/report.md).
 Params: compare.* (language, bootstrap), data.dataset (class names, data digests); seed,
@@ -30,17 +31,24 @@ from dense_vs_cnn.report.strings import STRINGS
 FOOTER_SECTIONS = ["seed", "data", "preprocess", "train_dense", "train_cnn", "evaluate", "compare"]
 
 
-def load_results(metrics_dir, name):
-    parts = ("test", "train", "inference")
-    results = {part: read_json(Path(metrics_dir, f"{name}_{part}.json")) for part in parts}
-    for part in ("history", "predictions", "per_class"):
-        results[part] = read_csv(Path(metrics_dir, f"{name}_{part}.csv"))
+def load_results(metrics_dir, timings_dir, names):
+    """{model: {test, train, inference, history, predictions, per_class}} from the stages' files."""
+    test = read_json(Path(metrics_dir, "test.json"))
+    inference = read_json(Path(timings_dir, "inference.json"))
+    results = {}
+    for name in names:
+        tables = {part: read_csv(Path(metrics_dir, f"{name}_{part}.csv"))
+                  for part in ("history", "predictions", "per_class")}
+        seconds = read_json(Path(timings_dir, f"{name}_train.json"))["train_seconds"]
+        results[name] = {"test": test[name], "inference": inference[name], **tables,
+                         "train": {"train_seconds": seconds, "epochs": len(tables["history"])}}
     return results
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Write the Markdown comparison report and its figures.")
-    parser.add_argument("--metrics-dir", required=True, help="folder written by evaluate and train")
+    parser.add_argument("--metrics-dir", required=True, help="metrics and plot data (train, evaluate)")
+    parser.add_argument("--timings-dir", required=True, help="folder of training and inference timings")
     parser.add_argument("--models", nargs=2, required=True, metavar="NAME", help="the two models to compare")
     parser.add_argument("--test-images", required=True, help="test images (.npy), for the digit grids")
     parser.add_argument("--code", nargs="+", required=True, metavar="PATH",
@@ -51,7 +59,7 @@ def main(argv=None):
     params = load_params(FOOTER_SECTIONS)
     settings, dataset = params["compare"], get_dataset(params["data"]["dataset"])
     words = STRINGS[settings["language"]]
-    results = {name: load_results(args.metrics_dir, name) for name in args.models}
+    results = load_results(args.metrics_dir, args.timings_dir, args.models)
     analysis = head_to_head(results, len(dataset.class_names), settings["bootstrap_samples"],
                             settings["bootstrap_seed"], MOST_CONFUSED_PAIRS)
     images = load_array(args.test_images)

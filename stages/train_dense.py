@@ -1,7 +1,8 @@
 """Stage train_dense: train the notebook's fully connected network on flat images.
 
 Reads: the flat train and validation tensors and labels (paths in dvc.yaml).
-Writes: the model (.keras), its per-epoch history (CSV) and training time (JSON).
+Writes: the model (.keras), its per-epoch history (CSV, epochs numbered from 1) and,
+apart, its training time (JSON: a timing, so not a DVC metric).
 Params: seed, data.dataset (number of classes), train.distribution, train_dense.*
 (architecture: units, activation; optimisation: the rest).
 
@@ -13,7 +14,7 @@ import argparse
 
 from dense_vs_cnn.core.datasets import get_dataset
 from dense_vs_cnn.core.errors import PipelineError, run_stage
-from dense_vs_cnn.core.files import atomic_path, load_array, write_json
+from dense_vs_cnn.core.files import atomic_path, load_array, write_csv, write_json
 from dense_vs_cnn.core.params import load_params
 
 
@@ -23,7 +24,7 @@ def train_stage(section, architecture, argv=None):
     parser.add_argument("--val", nargs=2, metavar=("IMAGES", "LABELS"), required=True)
     parser.add_argument("--model", required=True, help="where to save the .keras model")
     parser.add_argument("--history", required=True, help="per-epoch history CSV")
-    parser.add_argument("--summary", required=True, help="training time JSON")
+    parser.add_argument("--timing", required=True, help="training time JSON")
     args = parser.parse_args(argv)
     params = load_params(["seed", "data", "train", section])  # before importing TensorFlow: fail fast
     settings, distribution = params[section], params["train"]["distribution"]
@@ -34,15 +35,17 @@ def train_stage(section, architecture, argv=None):
     train = load_array(args.train[0]), load_array(args.train[1])
     val = load_array(args.val[0]), load_array(args.val[1])
 
-    from dense_vs_cnn.model.training import train as train_model  # imports TensorFlow
+    from dense_vs_cnn.model.saving import save_model  # these import TensorFlow
+    from dense_vs_cnn.model.training import train as train_model
 
-    with atomic_path(args.model) as model_path, atomic_path(args.history) as history_path:
-        model, seconds = train_model(
-            architecture, settings, train, val, seed=params["seed"], distribution=distribution,
-            num_classes=len(get_dataset(params["data"]["dataset"]).class_names), history_path=history_path,
-        )
-        model.save(model_path)
-    write_json(args.summary, {"train_seconds": round(seconds, 2), "epochs": settings["epochs"]})
+    model, history, seconds = train_model(
+        architecture, settings, train, val, seed=params["seed"], distribution=distribution,
+        num_classes=len(get_dataset(params["data"]["dataset"]).class_names),
+    )
+    with atomic_path(args.model) as model_path:
+        save_model(model, model_path)
+    write_csv(args.history, history)
+    write_json(args.timing, {"train_seconds": round(seconds, 2)})
 
 
 def main(argv=None):

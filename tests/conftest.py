@@ -129,7 +129,7 @@ def train_arguments(prepared, layout, out):
         "--train", str(prepared / f"train_{layout}.npy"), str(prepared / "train_labels.npy"),
         "--val", str(prepared / f"val_{layout}.npy"), str(prepared / "val_labels.npy"),
         "--model", str(out / "model.keras"), "--history", str(out / "history.csv"),
-        "--summary", str(out / "train.json"),
+        "--timing", str(out / "train.json"),
     ]
 
 

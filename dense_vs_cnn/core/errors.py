@@ -4,13 +4,10 @@
 """
 
 import errno
-import os
 import signal
 import sys
 
-# TensorFlow's C++ start-up notices (CPU features, missing CUDA) drown the Keras progress
-# bar; set before any stage imports TensorFlow. Export TF_CPP_MIN_LOG_LEVEL=0 to see them.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from dense_vs_cnn.core.quiet import quiet_tensorflow
 
 
 class PipelineError(Exception):
@@ -39,6 +36,7 @@ def run_stage(main, argv=None):
     interrupted (SIGINT: 130, SIGTERM: 143).
     """
     signal.signal(signal.SIGTERM, _interrupt)
+    quiet_tensorflow()
     try:
         main(argv)
     except PipelineError as error:

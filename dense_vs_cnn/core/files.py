@@ -16,15 +16,35 @@ import pandas as pd
 
 from dense_vs_cnn.core.errors import PipelineError, missing
 
+# Temporary files are hidden and carry this marker, which .gitignore and .dvcignore list:
+# a run killed with `kill -9` leaves nothing git would commit or DVC would hash, and the
+# next write of the same file removes what it left.
+TEMPORARY_MARKER = ".tmp-"
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _stale_temporaries(path):
+    return path.parent.glob(f".{path.stem}{TEMPORARY_MARKER}*{path.suffix}")
+
 
 @contextlib.contextmanager
 def atomic_path(path):
     """Yield a temporary path beside `path`; rename it to `path` if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in _stale_temporaries(path):
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+            stale.unlink()
     # Same folder (so the rename is atomic) and same suffix (Keras insists on `.keras`).
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}{TEMPORARY_MARKER}",
+                                         suffix=path.suffix)
     os.close(handle)
+    os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the user's umask
     try:
         yield Path(temporary)
         os.replace(temporary, path)
@@ -40,6 +60,11 @@ def write_text(path, text):
 
 def write_json(path, data):
     write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def write_csv(path, frame, float_format=None):
+    with atomic_path(path) as temporary:
+        frame.to_csv(temporary, index=False, float_format=float_format)
 
 
 def read_json(path):

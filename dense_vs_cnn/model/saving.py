@@ -1,10 +1,51 @@
-"""Saving and loading .keras models: safe mode only, and a clear message when loading fails."""
+"""Saving and loading .keras models: byte-stable saves, safe-mode loads, clear messages.
 
+A .keras file is a zip archive; Keras stamps it with the date (`date_saved` in
+metadata.json, and the time of the weights entry) and names objects shared between
+layers by their memory address (`shared_object_id` in config.json). `save_model` drops
+the dates and numbers shared objects in order of appearance, so the same weights always
+give the same bytes: DVC then sees an unchanged model as unchanged, and nothing
+downstream re-runs.
+"""
+
+import json
+import zipfile
 from pathlib import Path
 
 import keras
 
 from dense_vs_cnn.core.errors import PipelineError, missing
+
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
+
+
+def _renumber_shared_objects(config, numbers):
+    """Replace each memory address in `shared_object_id` by 1, 2, ... in order of appearance."""
+    if isinstance(config, dict):
+        return {key: (numbers.setdefault(value, len(numbers) + 1) if key == "shared_object_id"
+                      else _renumber_shared_objects(value, numbers))
+                for key, value in config.items()}
+    if isinstance(config, list):
+        return [_renumber_shared_objects(value, numbers) for value in config]
+    return config
+
+
+def save_model(model, path):
+    """Save `model` to the .keras file `path`; the same weights give the same bytes."""
+    model.save(path)
+    with zipfile.ZipFile(path) as archive:
+        entries = [(info, archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(path, "w") as archive:
+        for info, data in entries:
+            if info.filename == "metadata.json":
+                metadata = json.loads(data)
+                metadata.pop("date_saved", None)
+                data = json.dumps(metadata).encode()
+            elif info.filename == "config.json":
+                data = json.dumps(_renumber_shared_objects(json.loads(data), {})).encode()
+            entry = zipfile.ZipInfo(info.filename, date_time=ZIP_EPOCH)
+            entry.compress_type, entry.external_attr = info.compress_type, info.external_attr
+            archive.writestr(entry, data)
 
 
 def load_model(path):

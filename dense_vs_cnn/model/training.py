@@ -1,7 +1,8 @@
 """Training shared by train_dense and train_cnn: they differ only in the architecture.
 
 `train` builds the named architecture inside a tf.distribute strategy, trains it seeded
-and deterministic, and writes the per-epoch history; the stage scripts save the model.
+and deterministic, and returns the model and its per-epoch history; the stage scripts
+write them.
 Importing this module imports TensorFlow: stages import it once their params are checked.
 """
 
@@ -9,6 +10,7 @@ import math
 import time
 
 import keras
+import pandas as pd
 import tensorflow as tf
 
 from dense_vs_cnn.core.params import TRAINING_KEYS
@@ -37,27 +39,34 @@ def compile_model(model, optimizer, learning_rate, loss, steps_per_execution):
     )
 
 
-def fit(model, train, val, *, epochs, batch_size, loss, history_path):
-    """Train on `train` = (images, labels), validate on `val`; return seconds taken."""
+def fit(model, train, val, *, epochs, batch_size, loss):
+    """Train on `train` = (images, labels), validate on `val`.
+
+    Returns (history, seconds): one row per epoch, numbered from 1 as the report does,
+    with the training and validation accuracy and loss.
+    """
     (train_images, train_labels), (val_images, val_labels) = train, val
     if loss == "categorical_crossentropy":  # the notebook's one-hot labels
         train_labels = keras.utils.to_categorical(train_labels, model.output_shape[-1])
         val_labels = keras.utils.to_categorical(val_labels, model.output_shape[-1])
     start = time.perf_counter()
-    model.fit(
+    history = model.fit(
         train_images, train_labels,
         epochs=epochs,
         batch_size=batch_size,
         validation_data=(val_images, val_labels),
-        callbacks=[keras.callbacks.CSVLogger(str(history_path))],
     )
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    columns = ("accuracy", "loss", "val_accuracy", "val_loss")
+    frame = pd.DataFrame({column: history.history[column] for column in columns})
+    frame.insert(0, "epoch", range(1, len(frame) + 1))
+    return frame, seconds
 
 
-def train(architecture, settings, train, val, *, num_classes, seed, distribution, history_path):
+def train(architecture, settings, train, val, *, num_classes, seed, distribution):
     """Build, compile and fit `architecture` with the train_* section `settings`.
 
-    Returns (model, seconds). `train` and `val` are (images, labels) pairs.
+    Returns (model, history, seconds). `train` and `val` are (images, labels) pairs.
     """
     strategy = distribution_strategy(distribution)  # multi-worker needs it before any other op
     keras.mixed_precision.set_global_policy(settings["precision"])
@@ -71,6 +80,6 @@ def train(architecture, settings, train, val, *, num_classes, seed, distribution
                                            total_steps)
         compile_model(model, settings["optimizer"], learning_rate, settings["loss"],
                       settings["steps_per_execution"])
-    seconds = fit(model, train, val, epochs=settings["epochs"], batch_size=settings["batch_size"],
-                  loss=settings["loss"], history_path=history_path)
-    return model, seconds
+    history, seconds = fit(model, train, val, epochs=settings["epochs"], batch_size=settings["batch_size"],
+                           loss=settings["loss"])
+    return model, history, seconds

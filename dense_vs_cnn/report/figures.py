@@ -34,7 +34,7 @@ def learning_curves(histories, labels, path):
     figure = new_figure(10, 4)
     for axes, metric in zip(figure.subplots(1, 2), ("accuracy", "loss"), strict=True):
         for color, (model, history) in zip(MODEL_COLORS, histories.items(), strict=False):
-            epochs = history["epoch"] + 1
+            epochs = history["epoch"]
             axes.plot(epochs, history[metric], color=color, marker="o", label=f"{model}, {labels['train']}")
             axes.plot(epochs, history[f"val_{metric}"], color=color, marker="o", linestyle="--",
                       label=f"{model}, {labels['validation']}")

@@ -51,7 +51,7 @@ def verdict(analysis, words):
 def comparison_table(results, words):
     def best_validation(history):
         best = history["val_accuracy"].idxmax()
-        return f"{percent(history['val_accuracy'][best])} ({int(history['epoch'][best]) + 1})"
+        return f"{percent(history['val_accuracy'][best])} ({int(history['epoch'][best])})"
 
     def last_epoch_gap(history):
         last = history.iloc[-1]
@@ -74,7 +74,7 @@ def comparison_table(results, words):
 
 def history_table(history, words):
     return markdown_table({
-        words["columns"][0]: history["epoch"] + 1,
+        words["columns"][0]: history["epoch"],
         words["columns"][1]: history["accuracy"].map(percent),
         words["columns"][2]: history["loss"].map("{:.4f}".format),
         words["columns"][3]: history["val_accuracy"].map(percent),

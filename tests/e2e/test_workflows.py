@@ -91,11 +91,11 @@ def test_2_branches_compare_with_metrics_params_and_plots_diff(repo, tmp_path):
     commit(repo, "CNN: 2 epochs")
 
     metrics = json.loads(dvc("metrics", "diff", "main", "cnn-2-epochs", "--json", cwd=repo).stdout)
-    cnn_accuracy = metrics["metrics/cnn_test.json"]["accuracy"]
+    cnn_accuracy = metrics["metrics/test.json"]["cnn.accuracy"]
     assert cnn_accuracy["new"] != cnn_accuracy["old"]
-    assert "metrics/dense_test.json" not in metrics  # the dense network was not retrained
+    assert "dense.accuracy" not in metrics["metrics/test.json"]  # the dense network was not retrained
     table = dvc("metrics", "diff", "main", "cnn-2-epochs", "--md", cwd=repo).stdout
-    assert "| metrics/cnn_test.json" in table and "accuracy" in table
+    assert "| metrics/test.json" in table and "cnn.accuracy" in table
 
     params = json.loads(dvc("params", "diff", "main", "cnn-2-epochs", "--json", cwd=repo).stdout)
     assert params == {"params.yaml": {"train_cnn.epochs": {"old": 1, "new": 2, "diff": 1}}}
@@ -147,7 +147,7 @@ def test_3_experiments_in_the_workspace_and_queued(results, tmp_path):
     assert shown["cnn-2-epochs"]["params"]["train_cnn"]["epochs"] == 2
     for name, experiment in shown.items():
         for model in ("dense", "cnn"):
-            assert 0.5 < experiment["metrics"][f"metrics/{model}_test.json"]["data"]["accuracy"] <= 1, name
+            assert 0.5 < experiment["metrics"]["metrics/test.json"]["data"][model]["accuracy"] <= 1, name
     assert "cnn-2-epochs" in dvc("exp", "show", "--md", cwd=project).stdout
 
 
@@ -162,7 +162,7 @@ def test_4_push_clone_pull_then_checkout_an_older_commit(repo, tmp_path):
     assert changed_stages(project) == set()
     assert stages_run(dvc("repro", cwd=project).stdout) == []
     older_cnn = md5(project / "models" / "cnn.keras")
-    older_metrics = (project / "metrics" / "cnn_test.json").read_text()
+    older_metrics = (project / "metrics" / "test.json").read_text()
 
     set_params(project / "params.yaml", {"train_cnn.epochs": 2})
     dvc("repro", cwd=project)
@@ -173,7 +173,7 @@ def test_4_push_clone_pull_then_checkout_an_older_commit(repo, tmp_path):
     dvc("checkout", cwd=project)
     assert md5(project / "models" / "cnn.keras") == older_cnn == locked_md5(project, "train_cnn",
                                                                               "models/cnn.keras")
-    assert (project / "metrics" / "cnn_test.json").read_text() == older_metrics
+    assert (project / "metrics" / "test.json").read_text() == older_metrics
     assert changed_stages(project) == set()
 
 
@@ -181,7 +181,7 @@ def test_5_same_params_and_data_give_identical_metrics(repo):
     def results():
         found = {}
         for model in ("dense", "cnn"):
-            found[model] = json.loads((repo / "metrics" / f"{model}_test.json").read_text())
+            found[model] = json.loads((repo / "metrics" / "test.json").read_text())[model]
             history = pd.read_csv(repo / "metrics" / f"{model}_history.csv")
             found[f"{model} history"] = history.filter(regex="accuracy|loss").to_dict("list")
             found[f"{model} predictions"] = (repo / "metrics" / f"{model}_predictions.csv").read_text()
@@ -200,14 +200,15 @@ def test_pr_check_flags_results_that_do_not_belong_to_the_code(results, tmp_path
     set_params(project / "params.yaml", {"train_cnn.epochs": 3})
     with open(project / "stages" / "train_dense.py", "a") as script:
         script.write("# a change to the code\n")
-    metrics = json.loads((project / "metrics" / "cnn_test.json").read_text())
-    (project / "metrics" / "cnn_test.json").write_text(json.dumps({**metrics, "accuracy": 0.99}))
+    metrics = json.loads((project / "metrics" / "test.json").read_text())
+    metrics["cnn"]["accuracy"] = 0.99
+    (project / "metrics" / "test.json").write_text(json.dumps(metrics))
     commit(project, "changes without `dvc repro`")
     failed = check_results("lock", cwd=project)
     assert failed.returncode == 1
     for problem in ["train_cnn: param train_cnn.epochs modified",
                     "train_dense: deps stages/train_dense.py modified",
-                    "evaluate: outs metrics/cnn_test.json modified"]:
+                    "evaluate: outs metrics/test.json modified"]:
         assert problem in failed.stderr
 
 
@@ -227,13 +228,14 @@ def test_pr_check_flags_data_that_differs_from_the_locked_hashes(results, tmp_pa
 
 def test_pr_check_tolerates_rounding_but_not_a_different_accuracy(repo):
     assert check_results("metrics", "--base", "HEAD", cwd=repo).returncode == 0
-    path = repo / "metrics" / "cnn_test.json"
+    path = repo / "metrics" / "test.json"
     metrics = json.loads(path.read_text())
+    cnn = metrics["cnn"]
 
-    path.write_text(json.dumps({**metrics, "accuracy": metrics["accuracy"] + 0.001, "loss": 9.0}))
+    path.write_text(json.dumps({**metrics, "cnn": {**cnn, "accuracy": cnn["accuracy"] + 0.001, "loss": 9.0}}))
     assert check_results("metrics", "--base", "HEAD", "--tolerance", "0.005", cwd=repo).returncode == 0
 
-    path.write_text(json.dumps({**metrics, "accuracy": metrics["accuracy"] - 0.02}))
+    path.write_text(json.dumps({**metrics, "cnn": {**cnn, "accuracy": cnn["accuracy"] - 0.02}}))
     failed = check_results("metrics", "--base", "HEAD", "--tolerance", "0.005", cwd=repo)
     assert failed.returncode == 1
-    assert "metrics/cnn_test.json: accuracy" in failed.stderr
+    assert "metrics/test.json: cnn.accuracy" in failed.stderr

@@ -15,9 +15,16 @@ from tests.conftest import PROJECT, set_params
 IMAGES = 400
 
 
+def update_json(path, key, value):
+    content = json.loads(path.read_text()) if path.exists() else {}
+    path.write_text(json.dumps({**content, key: value}))
+
+
 def write_results(folder, name, wrong, parameters, val_accuracies, images_per_second):
     """Metrics files as train and evaluate write them; `wrong`: indices of misclassified images."""
     folder.mkdir(exist_ok=True)
+    timings = folder.parent / "timings"
+    timings.mkdir(exist_ok=True)
     actual = np.arange(IMAGES) % 10
     predicted = actual.copy()
     predicted[wrong] = (actual[wrong] + 1) % 10
@@ -27,11 +34,11 @@ def write_results(folder, name, wrong, parameters, val_accuracies, images_per_se
                                                     float_format="%.6f")
     test = {"accuracy": float(np.mean(actual == predicted)), "loss": 0.0812 if name == "dense" else 0.0301,
             "parameters": parameters}
-    (folder / f"{name}_test.json").write_text(json.dumps(test))
-    (folder / f"{name}_inference.json").write_text(json.dumps({"images_per_second": images_per_second}))
-    (folder / f"{name}_train.json").write_text(json.dumps({"train_seconds": 12.34, "epochs": 2}))
+    update_json(folder / "test.json", name, test)
+    update_json(timings / "inference.json", name, {"images_per_second": images_per_second})
+    (timings / f"{name}_train.json").write_text(json.dumps({"train_seconds": 12.34}))
     epochs = len(val_accuracies)
-    history = pd.DataFrame({"epoch": range(epochs), "accuracy": [0.9] * epochs, "loss": [0.3] * epochs,
+    history = pd.DataFrame({"epoch": range(1, epochs + 1), "accuracy": [0.9] * epochs, "loss": [0.3] * epochs,
                             "val_accuracy": val_accuracies, "val_loss": [0.2] * epochs})
     history.to_csv(folder / f"{name}_history.csv", index=False)
 
@@ -49,7 +56,8 @@ def metrics(tmp_path):
 
 def run_compare(metrics, tmp_path):
     report = tmp_path / "reports" / "report.md"
-    compare(["--metrics-dir", str(metrics), "--models", "dense", "cnn",
+    compare(["--metrics-dir", str(metrics), "--timings-dir", str(tmp_path / "timings"),
+             "--models", "dense", "cnn",
              "--test-images", str(tmp_path / "test_channel.npy"), "--code", str(PROJECT / "stages"),
              "--figures", str(tmp_path / "reports" / "figures"), "--report", str(report)])
     return report.read_text(encoding="utf-8")
@@ -76,7 +84,7 @@ def test_verdict_gives_winner_interval_and_mcnemar(metrics, tmp_path, tiny_param
 
 def test_report_numbers_equal_the_metrics_files(metrics, tmp_path, tiny_params):
     report = run_compare(metrics, tmp_path)
-    test = {name: json.loads((metrics / f"{name}_test.json").read_text()) for name in ("dense", "cnn")}
+    test = json.loads((metrics / "test.json").read_text())
     rows = table_rows(report, "## Comparison")
     assert rows["Test accuracy"] == [percent(test["dense"]["accuracy"]), percent(test["cnn"]["accuracy"])]
     assert rows["Test loss"] == ["0.0812", "0.0301"]

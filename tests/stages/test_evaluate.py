@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dense_vs_cnn.core.errors import PipelineError
 from stages.evaluate import main as evaluate
 from stages.train_dense import main as train_dense
 from tests.conftest import train_arguments
@@ -18,10 +19,11 @@ def dense_model(prepared, tmp_path):
 def test_writes_metrics_and_predictions(prepared, dense_model, tmp_path):
     out = tmp_path / "metrics"
     evaluate(["--model", "dense", str(dense_model), str(prepared / "test_flat.npy"),
-              "--labels", str(prepared / "test_labels.npy"), "--out-dir", str(out)])
-    metrics = json.loads((out / "dense_test.json").read_text())
+              "--labels", str(prepared / "test_labels.npy"), "--metrics", str(out / "test.json"),
+              "--timing", str(tmp_path / "timings" / "inference.json"), "--out-dir", str(out)])
+    metrics = json.loads((out / "test.json").read_text())["dense"]
     assert set(metrics) == {"accuracy", "loss", "parameters"}  # no timing: metrics diff stays quiet
-    assert json.loads((out / "dense_inference.json").read_text())["images_per_second"] > 0
+    assert json.loads((tmp_path / "timings" / "inference.json").read_text())["dense"]["images_per_second"] > 0
     assert 0 <= metrics["accuracy"] <= 1 and metrics["loss"] > 0
     assert metrics["parameters"] == 109_386
     predictions = pd.read_csv(out / "dense_predictions.csv")
@@ -36,3 +38,14 @@ def test_writes_metrics_and_predictions(prepared, dense_model, tmp_path):
     # Recall is the accuracy on each class's images: weighted by support it is the accuracy.
     weighted = (per_class["recall"] * per_class["support"]).sum() / len(labels)
     assert weighted == pytest.approx(metrics["accuracy"], abs=1e-5)
+
+
+def test_a_model_that_fails_leaves_no_result_of_the_others(prepared, dense_model, tmp_path):
+    (tmp_path / "broken.keras").write_bytes(b"PK\x03\x04 not really a zip")
+    out = tmp_path / "metrics"
+    with pytest.raises(PipelineError, match="broken.keras is not a loadable Keras model"):
+        evaluate(["--model", "dense", str(dense_model), str(prepared / "test_flat.npy"),
+                  "--model", "cnn", str(tmp_path / "broken.keras"), str(prepared / "test_channel.npy"),
+                  "--labels", str(prepared / "test_labels.npy"), "--metrics", str(out / "test.json"),
+                  "--timing", str(out / "inference.json"), "--out-dir", str(out)])
+    assert not out.exists()

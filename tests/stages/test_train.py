@@ -20,8 +20,8 @@ def test_stage_writes_model_history_and_time(prepared, tmp_path, main, layout, i
     history = pd.read_csv(out / "history.csv")
     assert {"epoch", "accuracy", "loss", "val_accuracy", "val_loss"} <= set(history.columns)
     assert len(history) == 1  # TINY_PARAMS: 1 epoch
-    summary = json.loads((out / "train.json").read_text())
-    assert summary["epochs"] == 1 and summary["train_seconds"] > 0
+    timing = json.loads((out / "train.json").read_text())
+    assert list(timing) == ["train_seconds"] and timing["train_seconds"] > 0
     assert sorted(path.name for path in out.iterdir()) == ["history.csv", "model.keras", "train.json"]
 
 
