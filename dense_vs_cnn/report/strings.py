@@ -8,9 +8,11 @@ table. Numbers reach the placeholders already formatted by the table's `numbers`
 from dense_vs_cnn.report.numbers import ENGLISH, FRENCH
 
 # French puts a no-break space before ":" and "%" and a narrow one before ";", "?" and "!",
-# so that a line never starts with one of them. The French table is written with plain
-# spaces, easier to read and edit, and given its no-break spaces once, here.
-FRENCH_SPACES = {" :": "\u00a0:", " %": "\u00a0%", " ;": "\u202f;", " ?": "\u202f?", " !": "\u202f!"}
+# so that a line never starts with one of them, nor breaks inside "p = 0,71". The French
+# table is written with plain spaces, easier to read and edit, and given its no-break
+# spaces once, here.
+FRENCH_SPACES = {" = ": "\u00a0=\u00a0", " :": "\u00a0:", " %": "\u00a0%", " ;": "\u202f;",
+                 " ?": "\u202f?", " !": "\u202f!"}
 
 
 def with_french_spaces(value):

@@ -33,7 +33,7 @@ def test_french_verdict_reads_as_french():
         f"95{NBSP}% de l'écart (CNN moins Dense) va de +1,20 à +2,10{NBSP}points (bootstrap "
         f"apparié{NBSP}: 1{NNBSP}000 rééchantillonnages des 10{NNBSP}000 images de test, graine 7). "
         f"L'écart est **statistiquement significatif**{NBSP}: le test exact de McNemar sur les "
-        f"prédictions appariées donne p = 2,27{NBSP}×{NBSP}10⁻²⁸ (inférieur à 0,05){NNBSP}; "
+        f"prédictions appariées donne p{NBSP}={NBSP}2,27{NBSP}×{NBSP}10⁻²⁸ (inférieur à 0,05){NNBSP}; "
         f"222{NBSP}images de test ne sont bien classées que par CNN, 47 que par Dense.")
 
 
@@ -42,7 +42,7 @@ def test_french_point_and_image_are_singular_below_two():
                    STRINGS["fr"])
     assert f"soit 2,00{NBSP}points de plus" in text and f"va de -0,50 à +1,90{NBSP}point (" in text
     assert f"1{NBSP}image de test n'est bien classée que par CNN, 0 que par Dense." in text
-    assert f"p = 1 (supérieur ou égal à 0,05){NNBSP};" in text
+    assert f"p{NBSP}={NBSP}1 (supérieur ou égal à 0,05){NNBSP};" in text
 
 
 def test_verdict_is_one_paragraph_in_both_languages():

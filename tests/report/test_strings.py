@@ -31,7 +31,7 @@ def test_every_language_has_the_same_strings_and_placeholders():
 
 def test_french_has_no_breakable_space_before_its_high_punctuation():
     french = texts(STRINGS["fr"])
-    assert not [text for text in french if re.search(r" [:;%?!]", text)]
+    assert not [text for text in french if re.search(r" [:;%?!=]|= ", text)]
     assert "**{winner} l'emporte**\u00a0: " in STRINGS["fr"]["verdict"]
     assert "(inférieur à 0,05)\u202f;" in STRINGS["fr"]["significant"]
 

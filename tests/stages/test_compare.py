@@ -150,7 +150,7 @@ def test_french_report_numbers_equal_the_metrics_files_in_french(metrics, tmp_pa
         f"test, contre {french_percent(test['dense']['accuracy'])} pour Dense, soit "
         f"{french(points, 2)}{NBSP}point de plus.")  # 1,50: singular below 2
     assert f"(bootstrap apparié{NBSP}: 1{NNBSP}000 rééchantillonnages des {IMAGES} images de test" in verdict
-    assert f"p = 0,109 (supérieur ou égal à 0,05){NNBSP};" in verdict
+    assert f"p{NBSP}={NBSP}0,109 (supérieur ou égal à 0,05){NNBSP};" in verdict
     assert f"8{NBSP}images de test ne sont bien classées que par CNN, 2 que par Dense." in verdict
     low, high = re.search(rf"va de ([+-]\d+,\d\d) à ([+-]\d+,\d\d){NBSP}points? ", verdict).groups()
     assert float(low.replace(",", ".")) < points < float(high.replace(",", "."))
@@ -199,7 +199,7 @@ def test_french_report_holds_no_english_formatted_number(metrics, tmp_path, tiny
     assert not re.findall(r"(?<![\d,])[1-9]\d{0,2},\d{3}(?!\d)", prose)  # 1,000: English thousands
     assert not re.findall(r"\d\.\d", prose)  # 99.00: English decimals
     assert not re.findall(r"\d [%\d]", prose)  # 99,00 % or 1 000 with a space that may break a line
-    assert not re.findall(r" [:;%]", prose)  # French puts a no-break space before : ; %
+    assert not re.findall(r" [:;%=]", prose)  # French puts a no-break space before : ; % =
 
 
 def test_title_is_the_datasets_display_name(metrics, tmp_path, tiny_params):
