@@ -68,11 +68,12 @@ def main(argv=None):
                             f"{analysis['images']}: run `dvc repro`")
     names = {name: model_name(name, words) for name in results}
     paths = draw_report_figures(results, analysis, images, dataset.class_names, names, words["labels"],
-                                args.figures)
+                                words["numbers"], args.figures)
     report_folder = Path(args.report).parent
     links = {key: Path(os.path.relpath(path, report_folder)).as_posix() for key, path in paths.items()}
     reproducibility = {
-        "dataset": params["data"]["dataset"], "files": list(dataset.files.values()),
+        "dataset": params["data"]["dataset"], "dataset_name": dataset.display_name,
+        "files": list(dataset.files.values()),
         "code_digest": code_digest(args.code), "code_paths": args.code,
         "versions": {"Python": platform.python_version(),
                      **{name: version(package) for name, package in PACKAGES.items()}},

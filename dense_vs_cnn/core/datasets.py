@@ -24,6 +24,7 @@ FILE_NAMES = {
 
 @dataclass(frozen=True)
 class Dataset:
+    display_name: str  # as its authors write it, for the report's title
     files: dict  # role -> (file name, md5 of decompressed content)
     class_names: tuple
     mirrors: tuple  # public base URLs, tried after $MNIST_MIRROR and download.mirrors
@@ -37,6 +38,7 @@ def _files(digests):
 
 DATASETS = {
     "mnist": Dataset(
+        display_name="MNIST",
         files=_files({
             "train_images": "6bbc9ace898e44ae57da46a324031adb",
             "train_labels": "a25bea736e30d166cdddb491f175f624",
@@ -53,6 +55,7 @@ DATASETS = {
     ),
     # Zalando Research's drop-in replacement for MNIST: same sizes, 10 clothing classes.
     "fashion_mnist": Dataset(
+        display_name="Fashion-MNIST",
         files=_files({
             "train_images": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
             "train_labels": "9018921c3c673c538a1fc5bad174d6f9",

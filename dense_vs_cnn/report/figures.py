@@ -2,7 +2,8 @@
 
 Headless (matplotlib's Figure with its default Agg canvas, never pyplot or a window) and
 byte-reproducible: the same inputs give the same PNG bytes, because the PNG metadata
-holds no software version or date. Labels come in already translated.
+holds no software version or date. Labels come in already translated, and every number
+drawn (tick labels, counts) is written by the report language's NumberFormat (numbers.py).
 """
 
 from pathlib import Path
@@ -14,6 +15,20 @@ from dense_vs_cnn.core.files import atomic_path
 GRID_COLUMNS, GRID_ROWS = 8, 4  # digit grids: the first 32 images, in test-set order
 GRID_SIZE = GRID_COLUMNS * GRID_ROWS
 MODEL_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red")
+
+
+def tick_labels(numbers):
+    """matplotlib's usual tick labels (same ticks, same decimals), in `numbers`' format."""
+    from matplotlib.ticker import ScalarFormatter
+
+    class Formatter(ScalarFormatter):
+        def __call__(self, value, position=None):
+            return numbers.localize(super().__call__(value, position))
+
+    # No offset or "1e-3" multiplier above the axis: every label carries its whole value.
+    formatter = Formatter(useOffset=False, useLocale=False)
+    formatter.set_scientific(False)
+    return formatter
 
 
 def new_figure(width, height):
@@ -28,38 +43,59 @@ def save_png(figure, path):
         figure.savefig(temporary, format="png", metadata={"Software": None})
 
 
-def learning_curves(histories, labels, path):
-    """Accuracy and loss per epoch, training (solid) and validation (dashed), all models on the
-    same axes. `histories`: {model label: Keras CSVLogger frame}; `labels`: axis words."""
+def learning_curves(histories, labels, numbers, path):
+    """Accuracy (in percent, as the report's tables) and loss per epoch, training (solid) and
+    validation (dashed), all models on the same axes. `histories`: {model label: Keras
+    CSVLogger frame}; `labels`: axis words; `numbers`: a NumberFormat. Returns the figure."""
     figure = new_figure(10, 4)
-    for axes, metric in zip(figure.subplots(1, 2), ("accuracy", "loss"), strict=True):
+    for axes, metric, scale in zip(figure.subplots(1, 2), ("accuracy", "loss"), (100, 1), strict=True):
         for color, (model, history) in zip(MODEL_COLORS, histories.items(), strict=False):
             epochs = history["epoch"]
-            axes.plot(epochs, history[metric], color=color, marker="o", label=f"{model}, {labels['train']}")
-            axes.plot(epochs, history[f"val_{metric}"], color=color, marker="o", linestyle="--",
+            axes.plot(epochs, scale * history[metric], color=color, marker="o",
+                      label=f"{model}, {labels['train']}")
+            axes.plot(epochs, scale * history[f"val_{metric}"], color=color, marker="o", linestyle="--",
                       label=f"{model}, {labels['validation']}")
         axes.set(title=labels[metric], xlabel=labels["epoch"])
         axes.xaxis.get_major_locator().set_params(integer=True)
+        axes.xaxis.set_major_formatter(tick_labels(numbers))
+        axes.yaxis.set_major_formatter(tick_labels(numbers))
         axes.grid(alpha=0.3)
         axes.legend()
     save_png(figure, path)
+    return figure
 
 
-def confusion_matrices(matrices, class_names, labels, path):
-    """One annotated confusion matrix per model, side by side. `matrices`: {model: counts}."""
-    figure = new_figure(6 * len(matrices), 5.5)
+def confusion_matrices(matrices, class_names, labels, numbers, path):
+    """One annotated confusion matrix per model, side by side. `matrices`: {model: counts}.
+
+    Colour shows the errors only, on a linear scale shared by every model, with its colour
+    bar: the diagonal's counts (hundreds or thousands) would otherwise squash the errors
+    (a handful) into one pale shade, and a log scale makes 5 errors look like 14. The
+    diagonal is drawn apart, in grey, with its counts written on it. Returns the figure.
+    """
+    from matplotlib import colormaps
+    from matplotlib.ticker import MaxNLocator
+
+    figure = new_figure(6 * len(matrices) + 1, 5.5)
     all_axes = np.atleast_1d(figure.subplots(1, len(matrices)))
+    diagonal = np.eye(len(class_names), dtype=bool)
+    most = max(1, *(counts[~diagonal].max() for counts in matrices.values()))
+    colors = colormaps["Reds"].with_extremes(bad="0.88")  # masked cells: the diagonal
     for axes, (model, counts) in zip(all_axes, matrices.items(), strict=True):
-        axes.imshow(counts, cmap="Blues", norm="log" if counts.max() > 100 else None)
+        image = axes.imshow(np.ma.masked_array(counts, mask=diagonal), cmap=colors, vmin=0, vmax=most)
         for (row, column), count in np.ndenumerate(counts):
             if count:
-                axes.text(column, row, str(count), ha="center", va="center", fontsize=7,
-                          color="white" if count > counts.max() / 10 else "black")
+                dark = not diagonal[row, column] and count > most / 2
+                axes.text(column, row, numbers.number(count), ha="center", va="center", fontsize=7,
+                          color="white" if dark else "black")
         ticks = range(len(class_names))
         axes.set_xticks(ticks, class_names, rotation=45 if max(map(len, class_names)) > 2 else 0)
         axes.set_yticks(ticks, class_names)
         axes.set(title=model, xlabel=labels["predicted"], ylabel=labels["actual"])
+    figure.colorbar(image, ax=all_axes, label=labels["errors"], shrink=0.8,
+                    ticks=MaxNLocator(integer=True), format=tick_labels(numbers))
     save_png(figure, path)
+    return figure
 
 
 def image_grid(images, titles, path):
@@ -75,17 +111,18 @@ def image_grid(images, titles, path):
     save_png(figure, path)
 
 
-def draw_report_figures(results, analysis, images, class_names, names, labels, folder):
+def draw_report_figures(results, analysis, images, class_names, names, labels, numbers, folder):
     """Write the report's four PNGs into `folder`; return {figure: path} in report order.
 
-    `names`: {model: display name}; `labels`: the axis words of the report's language.
+    `names`: {model: display name}; `labels` and `numbers`: the axis words and the number
+    format of the report's language.
     """
     paths = {key: Path(folder, f"{key}.png")
              for key in ("learning_curves", "confusion_matrices", "errors", "disagreements")}
     learning_curves({names[name]: result["history"] for name, result in results.items()},
-                    labels, paths["learning_curves"])
+                    labels, numbers, paths["learning_curves"])
     confusion_matrices({names[name]: matrix for name, matrix in analysis["confusion"].items()},
-                       class_names, labels, paths["confusion_matrices"])
+                       class_names, labels, numbers, paths["confusion_matrices"])
     actual = results[analysis["winner"]]["predictions"]["actual"].map(class_names.__getitem__)
     predicted = {name: result["predictions"]["predicted"].map(class_names.__getitem__)
                  for name, result in results.items()}

@@ -2,7 +2,8 @@
 
 `build_report` turns the results of both models, the head-to-head statistics and the
 figure links into text; it reads no file and holds no date, so the same inputs always
-give the same bytes. The words come from strings.py.
+give the same bytes. The words come from strings.py, and every number is written by the
+language's NumberFormat (numbers.py): `words["numbers"]`, called `numbers` below.
 """
 
 import pandas as pd
@@ -11,10 +12,6 @@ import yaml
 from dense_vs_cnn.report.figures import GRID_SIZE
 
 MOST_CONFUSED_PAIRS = 5
-
-
-def percent(fraction):
-    return f"{100 * fraction:.2f} %"
 
 
 def model_name(name, words):
@@ -33,15 +30,21 @@ def markdown_table(columns, index=None, align=None):
 
 def verdict(analysis, words):
     """One paragraph: the winner and its margin, the bootstrap interval, McNemar's test."""
+    numbers = words["numbers"]
     names = {role: model_name(analysis[role], words) for role in ("winner", "loser")}
     accuracy = {role: analysis["accuracy"][analysis[role]] for role in ("winner", "loser")}
-    values = dict(names, winner_accuracy=percent(accuracy["winner"]),
-                  loser_accuracy=percent(accuracy["loser"]),
-                  points=100 * (accuracy["winner"] - accuracy["loser"]),
-                  low=100 * analysis["interval"][0], high=100 * analysis["interval"][1],
-                  samples=analysis["samples"], images=analysis["images"], seed=analysis["seed"],
-                  p_value=f"{analysis['p_value']:.3g}", only_winner=analysis["only_winner"],
-                  only_loser=analysis["only_loser"])
+    low, high = (100 * bound for bound in analysis["interval"])
+    values = dict(names, winner_accuracy=numbers.percent(accuracy["winner"]),
+                  loser_accuracy=numbers.percent(accuracy["loser"]),
+                  points=numbers.quantity(100 * (accuracy["winner"] - accuracy["loser"]), words["points"], 2),
+                  # the unit after the interval's upper bound agrees with it: "+1,36 à +1,97 point"
+                  low=numbers.number(low, 2, sign=True),
+                  high=numbers.quantity(high, words["points"], 2, sign=True),
+                  samples=numbers.number(analysis["samples"]), images=numbers.number(analysis["images"]),
+                  seed=analysis["seed"],  # a name, like a file name, not a quantity: never grouped
+                  p_value=numbers.significant(analysis["p_value"]),
+                  only_winner=numbers.quantity(analysis["only_winner"], words["only_one_right"]),
+                  only_loser=numbers.number(analysis["only_loser"]))
     test = "significant" if analysis["p_value"] < 0.05 else "not_significant"
     sentences = [words["tie" if analysis["tie"] else "verdict"], words["interval"], words[test],
                  words["discordant"]]
@@ -49,21 +52,27 @@ def verdict(analysis, words):
 
 
 def comparison_table(results, words):
+    numbers = words["numbers"]
+
     def best_validation(history):
         best = history["val_accuracy"].idxmax()
-        return f"{percent(history['val_accuracy'][best])} ({int(history['epoch'][best])})"
+        accuracy, epoch = history["val_accuracy"][best], history["epoch"][best]
+        return f"{numbers.percent(accuracy)} ({numbers.number(epoch)})"
 
     def last_epoch_gap(history):
         last = history.iloc[-1]
-        return words["points"].format(100 * (last["accuracy"] - last["val_accuracy"]))
+        gap = 100 * (last["accuracy"] - last["val_accuracy"])
+        return numbers.quantity(gap, words["points"], 2, sign=True)
 
     rows = {
-        "test_accuracy": lambda r: percent(r["test"]["accuracy"]),
-        "test_loss": lambda r: f"{r['test']['loss']:.4f}",
-        "parameters": lambda r: f"{r['test']['parameters']:,}",
-        "train_time": lambda r: f"{r['train']['train_seconds']:.1f} s",
-        "epoch_time": lambda r: f"{r['train']['train_seconds'] / r['train']['epochs']:.1f} s",
-        "throughput": lambda r: words["images_per_second"].format(r["inference"]["images_per_second"]),
+        "test_accuracy": lambda r: numbers.percent(r["test"]["accuracy"]),
+        "test_loss": lambda r: numbers.number(r["test"]["loss"], 4),
+        "parameters": lambda r: numbers.number(r["test"]["parameters"]),
+        "train_time": lambda r: numbers.quantity(r["train"]["train_seconds"], words["seconds"], 1),
+        "epoch_time": lambda r: numbers.quantity(r["train"]["train_seconds"] / r["train"]["epochs"],
+                                                 words["seconds"], 1),
+        "throughput": lambda r: numbers.quantity(r["inference"]["images_per_second"],
+                                                 words["images_per_second"]),
         "best_val": lambda r: best_validation(r["history"]),
         "gap": lambda r: last_epoch_gap(r["history"]),
     }
@@ -73,23 +82,25 @@ def comparison_table(results, words):
 
 
 def history_table(history, words):
+    numbers = words["numbers"]
     return markdown_table({
-        words["columns"][0]: history["epoch"],
-        words["columns"][1]: history["accuracy"].map(percent),
-        words["columns"][2]: history["loss"].map("{:.4f}".format),
-        words["columns"][3]: history["val_accuracy"].map(percent),
-        words["columns"][4]: history["val_loss"].map("{:.4f}".format),
+        words["columns"][0]: history["epoch"].map(numbers.number),
+        words["columns"][1]: history["accuracy"].map(numbers.percent),
+        words["columns"][2]: history["loss"].map(lambda loss: numbers.number(loss, 4)),
+        words["columns"][3]: history["val_accuracy"].map(numbers.percent),
+        words["columns"][4]: history["val_loss"].map(lambda loss: numbers.number(loss, 4)),
     })
 
 
 def per_class_table(results, class_names, words):
+    numbers = words["numbers"]
     first = next(iter(results.values()))["per_class"]
-    columns = {words["class"]: list(class_names), words["images"]: first["support"].tolist()}
+    columns = {words["class"]: list(class_names), words["images"]: [*map(numbers.number, first["support"])]}
     for name, result in results.items():
         table, model = result["per_class"], model_name(name, words)
-        columns[words["class_accuracy"].format(model=model)] = table["recall"].map(percent).tolist()
-        columns[words["class_precision"].format(model=model)] = table["precision"].map(percent).tolist()
-        columns[words["class_f1"].format(model=model)] = table["f1"].map("{:.4f}".format).tolist()
+        columns[words["class_accuracy"].format(model=model)] = [*map(numbers.percent, table["recall"])]
+        columns[words["class_precision"].format(model=model)] = [*map(numbers.percent, table["precision"])]
+        columns[words["class_f1"].format(model=model)] = [numbers.number(f1, 4) for f1 in table["f1"]]
     return markdown_table(columns, align=["left"] + ["right"] * (len(columns) - 1))
 
 
@@ -100,13 +111,15 @@ def confused_table(analysis, class_names, words):
     columns = {words["confused_pair"]: [f"{class_names[i]} → {class_names[j]}"
                                         for i, j in analysis["most_confused"]]}
     for name, matrix in matrices.items():
-        columns[model_name(name, words)] = [int(matrix[i, j]) for i, j in analysis["most_confused"]]
+        columns[model_name(name, words)] = [words["numbers"].number(matrix[i, j])
+                                            for i, j in analysis["most_confused"]]
     return markdown_table(columns, align=["left"] + ["right"] * len(matrices))
 
 
 def figure_section(figures, analysis, words):
     errors, disagreements = (
-        {"shown": min(len(analysis[key]), GRID_SIZE), "total": len(analysis[key])}
+        {"shown": words["numbers"].number(min(len(analysis[key]), GRID_SIZE)),
+         "total": words["numbers"].number(len(analysis[key]))}
         for key in ("errors", "disagreements")
     )
     captions = {
@@ -115,14 +128,17 @@ def figure_section(figures, analysis, words):
         "errors": words["errors"].format(model=model_name(analysis["winner"], words), **errors),
         "disagreements": words["disagreements"].format(**disagreements),
     }
-    return [f"### {captions[key]}\n\n![{captions[key]}]({link})" for key, link in figures.items()]
+    notes = {"confusion_matrices": f"\n\n{words['confusion_note']}"}  # what the colours mean
+    return [f"### {captions[key]}\n\n![{captions[key]}]({link}){notes.get(key, '')}"
+            for key, link in figures.items()]
 
 
 def reproducibility_section(reproducibility, words):
     digests = markdown_table({words["file"]: [f"`{name}`" for name, _ in reproducibility["files"]],
                               "md5": [f"`{digest}`" for _, digest in reproducibility["files"]]},
                              align=["left", "left"])
-    versions = ", ".join(f"{package} {version}" for package, version in reproducibility["versions"].items())
+    # versions in code spans: names, not decimal numbers, in every language
+    versions = ", ".join(f"{package} `{version}`" for package, version in reproducibility["versions"].items())
     params = yaml.safe_dump(reproducibility["params"], sort_keys=False, default_flow_style=None)
     return [f"## {words['reproducibility']}",
             words["data"].format(dataset=reproducibility["dataset"]), digests,
@@ -134,7 +150,7 @@ def reproducibility_section(reproducibility, words):
 
 def build_report(results, analysis, figures, reproducibility, class_names, words, metrics_dir):
     """The whole report: verdict, comparison, histories, figures, per class, reproducibility."""
-    sections = [f"# {words['title'].format(dataset=reproducibility['dataset'].upper().replace('_', '-'))}",
+    sections = [f"# {words['title'].format(dataset=reproducibility['dataset_name'])}",
                 verdict(analysis, words), f"## {words['comparison']}", comparison_table(results, words)]
     for name, result in results.items():
         sections += [f"## {words['history'].format(model=model_name(name, words))}",

@@ -1,25 +1,52 @@
-"""The report's words, one table per language (params.yaml compare.language).
+"""The report's words and number format, one table per language (params.yaml compare.language).
 
-dense_vs_cnn/report/render.py holds the one template; both tables have exactly the same keys
-(tests/test_report.py checks it), so a language is added by adding a table.
+dense_vs_cnn/report/render.py holds the one template; every table has exactly the same keys
+and placeholders (tests/report/test_strings.py checks it), so a language is added by adding a
+table. Numbers reach the placeholders already formatted by the table's `numbers`.
 """
+
+from dense_vs_cnn.report.numbers import ENGLISH, FRENCH
+
+# French puts a no-break space before ":" and "%" and a narrow one before ";", "?" and "!",
+# so that a line never starts with one of them, nor breaks inside "p = 0,71". The French
+# table is written with plain spaces, easier to read and edit, and given its no-break
+# spaces once, here.
+FRENCH_SPACES = {" = ": "\u00a0=\u00a0", " :": "\u00a0:", " %": "\u00a0%", " ;": "\u202f;",
+                 " ?": "\u202f?", " !": "\u202f!"}
+
+
+def with_french_spaces(value):
+    if isinstance(value, dict):
+        return {key: with_french_spaces(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(map(with_french_spaces, value))
+    if isinstance(value, str):
+        for plain, no_break in FRENCH_SPACES.items():
+            value = value.replace(plain, no_break)
+    return value
+
 
 STRINGS = {
     "en": {
+        "numbers": ENGLISH,
         "title": "{dataset}: dense network vs convolutional network",
         "model_names": {"dense": "Dense", "cnn": "CNN"},
         "verdict": "**{winner} wins**: {winner_accuracy} test accuracy against {loser_accuracy} "
-                   "for {loser}, {points:.2f} points better.",
+                   "for {loser}, {points} better.",
         "tie": "**Tie**: both models reach {winner_accuracy} test accuracy.",
-        "interval": "The 95 % confidence interval of the gap ({winner} minus {loser}) is {low:+.2f} to "
-                    "{high:+.2f} points (paired bootstrap: {samples:,} resamples of the {images:,} test "
+        "interval": "The 95 % confidence interval of the gap ({winner} minus {loser}) is {low} to "
+                    "{high} (paired bootstrap: {samples} resamples of the {images} test "
                     "images, seed {seed}).",
         "significant": "The gap is **statistically significant**: McNemar's exact test on the paired "
                        "predictions gives p = {p_value} (below 0.05);",
         "not_significant": "The gap is **not statistically significant**: McNemar's exact test on the "
                            "paired predictions gives p = {p_value} (0.05 or more);",
-        "discordant": "{only_winner:,} test images are classified correctly by {winner} only, "
-                      "{only_loser:,} by {loser} only.",
+        "discordant": "{only_winner} by {winner} only, {only_loser} by {loser} only.",
+        # what follows the count in "discordant", singular and plural: the verb agrees with it
+        "only_one_right": ("test images are classified correctly", "test images are classified correctly"),
+        "points": ("point", "points"),
+        "seconds": "s",
+        "images_per_second": "images/s",
         "comparison": "Comparison",
         "criterion": "Criterion",
         "test_accuracy": "Test accuracy",
@@ -27,16 +54,17 @@ STRINGS = {
         "parameters": "Parameters",
         "train_time": "Training time",
         "epoch_time": "Time per epoch",
-        "throughput": "Inference throughput",
-        "images_per_second": "{:,} images/s",
+        "throughput": "Inference throughput, timed on the machine that ran `evaluate`",
         "best_val": "Best validation accuracy (epoch)",
         "gap": "Train − validation accuracy gap, last epoch",
-        "points": "{:+.2f} points",
         "history": "Per-epoch history: {model}",
         "columns": ["Epoch", "Train accuracy", "Train loss", "Validation accuracy", "Validation loss"],
         "figures": "Figures",
         "learning_curves": "Learning curves",
         "confusion_matrices": "Confusion matrices (rows: actual class, columns: predicted class)",
+        "confusion_note": "Colour: the number of errors, off the diagonal, on a linear scale shared by "
+                          "both models (colour bar); the diagonal, in grey, gives the number of images "
+                          "classified correctly.",
         "errors": "Test images {model} gets wrong: the first {shown} of {total} (actual → predicted)",
         "disagreements": "Test images the models disagree on: the first {shown} of {total} "
                          "(actual class, then each model's prediction)",
@@ -58,68 +86,78 @@ STRINGS = {
                 "and would make this report always out of date.",
         "versions": "Versions: {versions}.",
         "params": "Params (from `params.yaml`):",
-        "labels": {"accuracy": "Accuracy", "loss": "Loss", "epoch": "Epoch", "train": "train",
-                   "validation": "validation", "actual": "Actual", "predicted": "Predicted"},
+        "labels": {"accuracy": "Accuracy (%)", "loss": "Loss", "epoch": "Epoch", "train": "train",
+                   "validation": "validation", "actual": "Actual", "predicted": "Predicted",
+                   "errors": "Errors (images)"},
         "footer": "Generated by the `compare` stage of `dvc repro` from `{metrics}/`; do not edit by hand.",
     },
-    "fr": {
+    # Accuracy is « exactitude », precision « précision » and recall « rappel » everywhere:
+    # « précision » alone for accuracy (the notebook's wording) would name two metrics.
+    "fr": with_french_spaces({
+        "numbers": FRENCH,
         "title": "{dataset} : réseau dense contre réseau convolutif",
         "model_names": {"dense": "Dense", "cnn": "CNN"},
-        "verdict": "**{winner} l'emporte** : {winner_accuracy} de précision test contre "
-                   "{loser_accuracy} pour {loser}, soit {points:.2f} points de mieux.",
-        "tie": "**Égalité** : les deux modèles atteignent {winner_accuracy} de précision test.",
-        "interval": "L'intervalle de confiance à 95 % de l'écart ({winner} moins {loser}) va de "
-                    "{low:+.2f} à {high:+.2f} points (bootstrap apparié : {samples:,} rééchantillonnages "
-                    "des {images:,} images de test, graine {seed}).",
+        "verdict": "**{winner} l'emporte** : {winner_accuracy} d'exactitude sur les images de test, "
+                   "contre {loser_accuracy} pour {loser}, soit {points} de plus.",
+        "tie": "**Égalité** : les deux modèles atteignent {winner_accuracy} d'exactitude sur les images "
+               "de test.",
+        "interval": "L'intervalle de confiance à 95 % de l'écart ({winner} moins {loser}) va de {low} "
+                    "à {high} (bootstrap apparié : {samples} rééchantillonnages des {images} images "
+                    "de test, graine {seed}).",
         "significant": "L'écart est **statistiquement significatif** : le test exact de McNemar sur les "
-                       "prédictions appariées donne p = {p_value} (moins de 0,05) ;",
+                       "prédictions appariées donne p = {p_value} (inférieur à 0,05) ;",
         "not_significant": "L'écart **n'est pas statistiquement significatif** : le test exact de McNemar "
-                           "sur les prédictions appariées donne p = {p_value} (0,05 ou plus) ;",
-        "discordant": "{only_winner:,} images de test sont bien classées par {winner} seul, "
-                      "{only_loser:,} par {loser} seul.",
-        "comparison": "Conclusion comparative",
+                           "sur les prédictions appariées donne p = {p_value} (supérieur ou égal à 0,05) ;",
+        "discordant": "{only_winner} que par {winner}, {only_loser} que par {loser}.",
+        "only_one_right": ("image de test n'est bien classée", "images de test ne sont bien classées"),
+        "points": ("point", "points"),
+        "seconds": "s",
+        "images_per_second": "images/s",
+        "comparison": "Comparaison",
         "criterion": "Critère",
-        "test_accuracy": "Précision test",
-        "test_loss": "Perte test",
-        "parameters": "Paramètres",
-        "train_time": "Temps d'entraînement",
-        "epoch_time": "Temps par époque",
-        "throughput": "Débit d'inférence",
-        "images_per_second": "{:,} images/s",
-        "best_val": "Meilleure précision validation (époque)",
-        "gap": "Écart de précision entraînement − validation, dernière époque",
-        "points": "{:+.2f} points",
-        "history": "Évolution de l'apprentissage : {model}",
-        "columns": ["Époque", "Précision entraînement", "Perte entraînement",
-                    "Précision validation", "Perte validation"],
+        "test_accuracy": "Exactitude sur le test",
+        "test_loss": "Perte sur le test",
+        "parameters": "Nombre de paramètres",
+        "train_time": "Durée d'entraînement",
+        "epoch_time": "Durée par époque",
+        "throughput": "Débit d'inférence, mesuré sur la machine qui a exécuté `evaluate`",
+        "best_val": "Meilleure exactitude de validation (époque)",
+        "gap": "Écart d'exactitude entraînement − validation, dernière époque",
+        "history": "Historique par époque : {model}",
+        "columns": ["Époque", "Exactitude (entraînement)", "Perte (entraînement)",
+                    "Exactitude (validation)", "Perte (validation)"],
         "figures": "Figures",
         "learning_curves": "Courbes d'apprentissage",
         "confusion_matrices": "Matrices de confusion (lignes : classe réelle, colonnes : classe prédite)",
+        "confusion_note": "Couleur : le nombre d'erreurs, hors de la diagonale, sur une échelle linéaire "
+                          "commune aux deux modèles (barre de couleur) ; la diagonale, en gris, donne le "
+                          "nombre d'images bien classées.",
         "errors": "Images de test que {model} classe mal : les {shown} premières sur {total} "
-                  "(réelle → prédite)",
-        "disagreements": "Images de test sur lesquelles les modèles divergent : les {shown} premières "
-                         "sur {total} (classe réelle, puis la prédiction de chaque modèle)",
+                  "(classe réelle → classe prédite)",
+        "disagreements": "Images de test que les deux modèles classent différemment : les {shown} "
+                         "premières sur {total} (classe réelle, puis la prédiction de chaque modèle)",
         "per_class": "Par classe",
         "class": "Classe",
         "images": "Images de test",
-        "class_accuracy": "Réussite {model}",
-        "class_precision": "Précision (VP/(VP+FP)) {model}",
+        "class_accuracy": "Rappel {model}",
+        "class_precision": "Précision {model}",
         "class_f1": "F1 {model}",
         "confused": "Confusions les plus fréquentes",
-        "confused_pair": "Réelle → prédite",
+        "confused_pair": "Classe réelle → prédite",
         "none_confused": "Aucune image de test n'est mal classée.",
         "reproducibility": "Reproductibilité",
-        "data": "Données : `{dataset}`, dont `download` a vérifié les fichiers avec ces empreintes md5 "
-                "(du contenu décompressé) :",
+        "data": "Données : `{dataset}`, dont l'étape `download` a vérifié les fichiers à l'aide de ces "
+                "empreintes md5 (calculées sur le contenu décompressé) :",
         "file": "Fichier",
-        "code": "Code : md5 `{digest}` du code du pipeline ({paths} : tous les fichiers `.py`, chacun "
-                "une dépendance DVC de `compare`), plutôt qu'un commit git, qui change à chaque commit "
-                "et rendrait ce rapport toujours périmé.",
+        "code": "Code : empreinte md5 `{digest}` du code du pipeline ({paths} : tous les fichiers `.py`, "
+                "chacun étant une dépendance DVC de `compare`), plutôt qu'un commit git : celui-ci change "
+                "à chaque commit, si bien que ce rapport serait toujours périmé.",
         "versions": "Versions : {versions}.",
-        "params": "Paramètres (de `params.yaml`) :",
-        "labels": {"accuracy": "Précision", "loss": "Perte", "epoch": "Époque", "train": "entraînement",
-                   "validation": "validation", "actual": "Réelle", "predicted": "Prédite"},
+        "params": "Paramètres (tirés de `params.yaml`) :",
+        "labels": {"accuracy": "Exactitude (%)", "loss": "Perte", "epoch": "Époque",
+                   "train": "entraînement", "validation": "validation", "actual": "Classe réelle",
+                   "predicted": "Classe prédite", "errors": "Erreurs (nombre d'images)"},
         "footer": "Généré par l'étape `compare` de `dvc repro` à partir de `{metrics}/` ; "
                   "ne pas modifier à la main.",
-    },
+    }),
 }

@@ -1,11 +1,13 @@
 import matplotlib.image
 import numpy as np
 import pandas as pd
+import pytest
 
 from dense_vs_cnn.report import figures
+from dense_vs_cnn.report.numbers import ENGLISH, FRENCH
+from dense_vs_cnn.report.strings import STRINGS
 
-LABELS = {"accuracy": "Accuracy", "loss": "Loss", "epoch": "Epoch", "train": "train",
-          "validation": "validation", "actual": "Actual", "predicted": "Predicted"}
+LABELS = STRINGS["en"]["labels"]
 
 
 def history(seed):
@@ -17,9 +19,9 @@ def history(seed):
 def draw_all(folder):
     rng = np.random.default_rng(0)
     names = tuple("ABCDEFGHIJ")
-    figures.learning_curves({"Dense": history(1), "CNN": history(2)}, LABELS, folder / "curves.png")
+    figures.learning_curves({"Dense": history(1), "CNN": history(2)}, LABELS, ENGLISH, folder / "curves.png")
     matrices = {"Dense": rng.integers(0, 500, (10, 10)), "CNN": rng.integers(0, 50, (10, 10))}
-    figures.confusion_matrices(matrices, names, LABELS, folder / "confusion.png")
+    figures.confusion_matrices(matrices, names, LABELS, ENGLISH, folder / "confusion.png")
     titles = [f"{i} → {i + 1}" for i in range(40)]
     figures.image_grid(rng.random((40, 28, 28, 1)), titles, folder / "grid.png")
     return {path.name: path.read_bytes() for path in folder.iterdir()}
@@ -34,6 +36,47 @@ def test_figures_are_valid_pngs_with_identical_bytes_on_every_run(tmp_path):
     for name in first:
         height, width, _ = matplotlib.image.imread(tmp_path / "first" / name).shape
         assert height > 100 and width > 500, name
+
+
+def tick_texts(axis):
+    axis.figure.canvas.draw()  # tick labels are computed when drawn
+    return [label.get_text() for label in axis.get_ticklabels() if label.get_text()]
+
+
+@pytest.mark.parametrize(("numbers", "loss_tick", "other"), [(ENGLISH, "0.25", ","), (FRENCH, "0,25", ".")])
+def test_learning_curves_show_accuracy_in_percent_and_ticks_in_the_report_language(
+        tmp_path, numbers, loss_tick, other):
+    histories = {"Dense": history(1)}
+    figure = figures.learning_curves(histories, LABELS, numbers, tmp_path / "curves.png")
+    accuracy, loss = figure.axes
+    train_line = accuracy.get_lines()[0]
+    assert np.allclose(train_line.get_ydata(), 100 * histories["Dense"]["accuracy"])
+    assert accuracy.get_title() == "Accuracy (%)"
+    loss.set_ylim(0, 0.3)
+    assert loss_tick in tick_texts(loss.yaxis)
+    assert not any(other in text for text in tick_texts(loss.yaxis) + tick_texts(accuracy.yaxis))
+
+
+def test_confusion_colours_errors_on_a_shared_linear_scale_with_the_diagonal_apart(tmp_path):
+    dense = np.diag([1113, 950]) + np.array([[0, 14], [5, 0]])
+    cnn = np.diag([1120, 960]) + np.array([[0, 3], [2, 0]])
+    figure = figures.confusion_matrices({"Dense": dense, "CNN": cnn}, ("0", "1"), STRINGS["fr"]["labels"],
+                                        FRENCH, tmp_path / "confusion.png")
+    *matrices, bar = figure.axes
+    assert bar.get_ylabel() == "Erreurs (nombre d'images)"
+    for axes, counts in zip(matrices, (dense, cnn), strict=True):
+        image = axes.get_images()[0]
+        assert type(image.norm).__name__ == "Normalize"  # linear, not log
+        assert (image.norm.vmin, image.norm.vmax) == (0, 14)  # the most errors of both models
+        assert image.get_array().mask.tolist() == [[True, False], [False, True]]  # diagonal apart
+        assert {text.get_text() for text in axes.texts} == {f"{count:,}".replace(",", "\u202f")
+                                                            for count in counts.flat if count}
+    # 5 errors and 14 errors get clearly different colours: a linear scale, not a log one
+    colors = [image.to_rgba(count) for image, count in ((matrices[0].get_images()[0], 5),
+                                                        (matrices[0].get_images()[0], 14))]
+    assert np.abs(np.subtract(colors[0], colors[1])).max() > 0.3
+    ticks = tick_texts(bar.yaxis)
+    assert ticks[0] == "0" and all(text.isdigit() for text in ticks)  # whole numbers of errors
 
 
 def test_grid_shows_at_most_grid_size_images_and_copes_with_none(tmp_path):

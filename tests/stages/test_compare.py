@@ -8,11 +8,24 @@ import pytest
 
 from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.evaluation.statistics import per_class_metrics
-from dense_vs_cnn.report.render import percent
 from stages.compare import main as compare
 from tests.conftest import PROJECT, set_params
 
 IMAGES = 400
+NNBSP, NBSP = "\u202f", "\u00a0"  # narrow no-break space, no-break space
+
+
+def percent(fraction):
+    return f"{100 * fraction:.2f} %"
+
+
+def french(value, decimals=0, sign=""):
+    """`value` as French writes it: 109 386, 0,0812, +1,38."""
+    return f"{value:{sign},.{decimals}f}".replace(",", NNBSP).replace(".", ",")
+
+
+def french_percent(fraction):
+    return f"{french(100 * fraction, 2)}{NBSP}%"
 
 
 def update_json(path, key, value):
@@ -91,7 +104,8 @@ def test_report_numbers_equal_the_metrics_files(metrics, tmp_path, tiny_params):
     assert rows["Parameters"] == ["109,386", "225,034"]
     assert rows["Training time"] == ["12.3 s", "12.3 s"]
     assert rows["Time per epoch"] == ["6.2 s", "6.2 s"]
-    assert rows["Inference throughput"] == ["8,470 images/s", "2,717 images/s"]
+    assert rows["Inference throughput, timed on the machine that ran `evaluate`"] == [
+        "8,470 images/s", "2,717 images/s"]
     assert rows["Best validation accuracy (epoch)"] == ["97.50 % (2)", "98.50 % (1)"]
     assert rows["Train − validation accuracy gap, last epoch"] == ["-7.50 points", "-8.30 points"]
     assert "## Per-epoch history: CNN" in report
@@ -129,11 +143,78 @@ def test_rerun_gives_identical_bytes(metrics, tmp_path, tiny_params):
     assert {path.name: path.read_bytes() for path in (tmp_path / "reports" / "figures").iterdir()} == pictures
 
 
-def test_french_report(metrics, tmp_path, tiny_params):
+def test_french_report_numbers_equal_the_metrics_files_in_french(metrics, tmp_path, tiny_params):
     set_params(tiny_params, {"compare.language": "fr"})
     report = run_compare(metrics, tmp_path)
-    assert "**CNN l'emporte**" in report and "| Précision test" in report
-    assert "n'est pas statistiquement significatif" in report and "## Reproductibilité" in report
+    models = ("dense", "cnn")
+    test, train, inference = ({name: json.loads((metrics / f"{name}_{part}.json").read_text())
+                               for name in models} for part in ("test", "train", "inference"))
+    history = {name: pd.read_csv(metrics / f"{name}_history.csv") for name in models}
+
+    verdict = report.split("\n\n")[1]
+    points = 100 * (test["cnn"]["accuracy"] - test["dense"]["accuracy"])
+    assert verdict.startswith(
+        f"**CNN l'emporte**{NBSP}: {french_percent(test['cnn']['accuracy'])} d'exactitude sur les images de "
+        f"test, contre {french_percent(test['dense']['accuracy'])} pour Dense, soit "
+        f"{french(points, 2)}{NBSP}point de plus.")  # 1,50: singular below 2
+    assert f"(bootstrap apparié{NBSP}: 1{NNBSP}000 rééchantillonnages des {IMAGES} images de test" in verdict
+    assert f"p{NBSP}={NBSP}0,109 (supérieur ou égal à 0,05){NNBSP};" in verdict
+    assert f"8{NBSP}images de test ne sont bien classées que par CNN, 2 que par Dense." in verdict
+    low, high = re.search(rf"va de ([+-]\d+,\d\d) à ([+-]\d+,\d\d){NBSP}points? ", verdict).groups()
+    assert float(low.replace(",", ".")) < points < float(high.replace(",", "."))
+
+    rows = table_rows(report, "## Comparaison")
+    assert rows["Exactitude sur le test"] == [french_percent(test[name]["accuracy"]) for name in models]
+    assert rows["Perte sur le test"] == [french(test[name]["loss"], 4) for name in models]
+    assert rows["Nombre de paramètres"] == [french(test[name]["parameters"]) for name in models]
+    assert rows["Nombre de paramètres"] == [f"109{NNBSP}386", f"225{NNBSP}034"]
+    seconds = [train[name]["train_seconds"] for name in models]
+    assert rows["Durée d'entraînement"] == [f"{french(time, 1)}{NBSP}s" for time in seconds]
+    assert rows["Durée par époque"] == [f"{french(time / 2, 1)}{NBSP}s" for time in seconds]  # 2 epochs
+    assert rows["Débit d'inférence, mesuré sur la machine qui a exécuté `evaluate`"] == [
+        f"{french(inference[name]['images_per_second'])}{NBSP}images/s" for name in models]
+    validation = [history[name]["val_accuracy"] for name in models]
+    assert rows["Meilleure exactitude de validation (époque)"] == [
+        f"{french_percent(accuracy.max())} ({accuracy.idxmax() + 1})" for accuracy in validation]
+    last = [history[name].iloc[-1] for name in models]
+    gaps = [100 * (epoch["accuracy"] - epoch["val_accuracy"]) for epoch in last]
+    assert rows["Écart d'exactitude entraînement − validation, dernière époque"] == [
+        f"{french(gap, 2, '+')}{NBSP}points" for gap in gaps]  # -7,50 and -8,30: plural from 2 on
+
+    epochs = table_rows(report, f"## Historique par époque{NBSP}: CNN")
+    for epoch, row in history["cnn"].iterrows():
+        assert epochs[str(epoch + 1)] == [french_percent(row["accuracy"]), french(row["loss"], 4),
+                                          french_percent(row["val_accuracy"]), french(row["val_loss"], 4)]
+
+    per_class = table_rows(report, "## Par classe")
+    assert re.search(r"\|\s+Rappel Dense\s+\|\s+Précision Dense\s+\|\s+F1 Dense\s+\|", report)
+    for name, offset in (("dense", 1), ("cnn", 4)):
+        expected = pd.read_csv(metrics / f"{name}_per_class.csv")
+        for digit, row in expected.iterrows():
+            cells = per_class[str(digit)]
+            assert cells[0] == french(row["support"])
+            assert cells[offset:offset + 3] == [french_percent(row["recall"]),
+                                                french_percent(row["precision"]), french(row["f1"], 4)]
+    assert "## Reproductibilité" in report and f"Versions{NBSP}: Python `" in report
+
+
+def test_french_report_holds_no_english_formatted_number(metrics, tmp_path, tiny_params):
+    set_params(tiny_params, {"compare.language": "fr"})
+    report = run_compare(metrics, tmp_path)
+    # Code is not prose: the params block, file names, digests and versions stay as written.
+    prose = re.sub(r"`[^`\n]*`", "", re.sub(r"```.*?```", "", report, flags=re.DOTALL))
+    assert "| Exactitude sur le test " in prose and "l'emporte" in prose  # the text and tables are left
+    assert not re.findall(r"(?<![\d,])[1-9]\d{0,2},\d{3}(?!\d)", prose)  # 1,000: English thousands
+    assert not re.findall(r"\d\.\d", prose)  # 99.00: English decimals
+    assert not re.findall(r"\d [%\d]", prose)  # 99,00 % or 1 000 with a space that may break a line
+    assert not re.findall(r" [:;%=]", prose)  # French puts a no-break space before : ; % =
+
+
+def test_title_is_the_datasets_display_name(metrics, tmp_path, tiny_params):
+    set_params(tiny_params, {"data.dataset": "fashion_mnist"})
+    report = run_compare(metrics, tmp_path)
+    assert report.startswith("# Fashion-MNIST: dense network vs convolutional network\n")
+    assert "| T-shirt/top " in report  # class names follow the dataset too
 
 
 def test_predictions_on_different_images_are_refused(metrics, tmp_path, tiny_params):
