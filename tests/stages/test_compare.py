@@ -147,8 +147,10 @@ def test_french_report_numbers_equal_the_metrics_files_in_french(metrics, tmp_pa
     set_params(tiny_params, {"compare.language": "fr"})
     report = run_compare(metrics, tmp_path)
     models = ("dense", "cnn")
-    test, train, inference = ({name: json.loads((metrics / f"{name}_{part}.json").read_text())
-                               for name in models} for part in ("test", "train", "inference"))
+    timings = metrics.parent / "timings"
+    test = json.loads((metrics / "test.json").read_text())
+    inference = json.loads((timings / "inference.json").read_text())
+    train = {name: json.loads((timings / f"{name}_train.json").read_text()) for name in models}
     history = {name: pd.read_csv(metrics / f"{name}_history.csv") for name in models}
 
     verdict = report.split("\n\n")[1]
