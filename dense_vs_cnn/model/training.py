@@ -37,6 +37,13 @@ def compile_model(model, optimizer, learning_rate, loss, steps_per_execution):
     )
 
 
+class EpochsFromOne(keras.callbacks.CSVLogger):
+    """Keras's CSVLogger, numbering epochs from 1 as the report and `dvc plots` do."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch + 1, logs)
+
+
 def fit(model, train, val, *, epochs, batch_size, loss, history_path):
     """Train on `train` = (images, labels), validate on `val`; return seconds taken."""
     (train_images, train_labels), (val_images, val_labels) = train, val
@@ -49,7 +56,7 @@ def fit(model, train, val, *, epochs, batch_size, loss, history_path):
         epochs=epochs,
         batch_size=batch_size,
         validation_data=(val_images, val_labels),
-        callbacks=[keras.callbacks.CSVLogger(str(history_path))],
+        callbacks=[EpochsFromOne(str(history_path))],
     )
     return time.perf_counter() - start
 
