@@ -96,6 +96,7 @@ def make_pipeline_repo(parent, overrides=TINY_PARAMS):
     run(["git", "config", "user.name", "Test"], cwd=repo)
     dvc("init", "-q", cwd=repo)
     shutil.copy(PROJECT / ".dvc" / "config", repo / ".dvc" / "config")  # analytics off, cache links
+    shutil.copytree(PROJECT / ".dvc" / "plots", repo / ".dvc" / "plots")  # plot templates, offline page
     run(["git", "add", "-A"], cwd=repo)
     run(["git", "commit", "-q", "-m", "project"], cwd=repo)
     return repo

@@ -1,0 +1,111 @@
+"""End to end: `dvc plots show` and `dvc plots diff main` of a real tiny `dvc repro` (2 epochs),
+read from DVC's JSON and rendered by a real headless Chromium with no network."""
+
+import json
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import TINY_PARAMS, dvc, make_pipeline_repo, run
+
+pytestmark = pytest.mark.e2e
+
+PLOTS = ["Accuracy per epoch", "Loss per epoch", "Dense confusion matrix", "CNN confusion matrix"]
+FIGURES = ["confusion_matrices", "disagreements", "errors", "learning_curves"]
+CHROMIUM = shutil.which("chromium")
+MODEL_COLORS = {"Dense": (0x1F, 0x77, 0xB4), "CNN": (0xFF, 0x7F, 0x0E)}  # the report's tab:blue, tab:orange
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    """A project after `dvc repro` at 2 epochs per model, results committed on main."""
+    repo = make_pipeline_repo(tmp_path_factory.mktemp("plots"),
+                              {**TINY_PARAMS, "train_dense.epochs": 2, "train_cnn.epochs": 2})
+    dvc("repro", cwd=repo)
+    run(["git", "add", "-A"], cwd=repo)
+    run(["git", "commit", "-q", "-m", "results"], cwd=repo)
+    return repo
+
+
+def shown_plots(repo, *arguments):
+    return json.loads(dvc("plots", *arguments, "--json", cwd=repo).stdout)["data"]
+
+
+def test_plots_show_draws_what_the_report_draws(repo):
+    shown = shown_plots(repo, "show")
+    # Only what the report has: a stage `plots:` CSV output would add a plot of its own here.
+    assert sorted(shown) == sorted(PLOTS + [f"reports/figures/{name}.png" for name in FIGURES])
+    for title, quantity in (("Accuracy per epoch", "Accuracy"), ("Loss per epoch", "Loss")):
+        (plot,) = shown[title]
+        encoding = plot["content"]["spec"]["encoding"]
+        assert (encoding["x"]["title"], encoding["y"]["title"]) == ("Epoch", quantity)
+        epochs = {(row["filename"], row["field"], row["epoch"]) for row in plot["content"]["data"]["values"]}
+        fields = ("accuracy", "val_accuracy") if quantity == "Accuracy" else ("loss", "val_loss")
+        assert epochs == {(f"{model}_history.csv", field, epoch) for model in ("dense", "cnn")
+                          for field in fields for epoch in ("1", "2")}  # numbered from 1, as in the report
+    for title in ("Dense confusion matrix", "CNN confusion matrix"):
+        (plot,) = shown[title]
+        encoding = plot["content"]["spec"]["encoding"]
+        # DVC's confusion template draws x on columns and y on rows.
+        assert (encoding["x"]["field"], encoding["y"]["field"]) == ("predicted", "actual"), title
+        assert (encoding["x"]["title"], encoding["y"]["title"]) == ("Predicted", "Actual"), title
+        assert len(plot["content"]["data"]["values"]) == 1000, title  # one per test image
+
+
+def test_plots_diff_main_shows_the_report_figures_of_each_revision(repo):
+    shown = shown_plots(repo, "diff", "main")
+    for name in FIGURES:
+        images = shown[f"reports/figures/{name}.png"]
+        assert sorted(revision for image in images for revision in image["revisions"]) == \
+            ["main", "workspace"], name
+    assert sorted(shown["Accuracy per epoch"][0]["revisions"]) == ["main", "workspace"]
+
+
+def test_plots_pages_are_git_ignored(repo):
+    dvc("plots", "show", cwd=repo)  # writes dvc_plots/
+    assert (repo / "dvc_plots" / "index.html").is_file()
+    assert run(["git", "status", "--porcelain"], cwd=repo).stdout == ""
+
+
+def chromium(page, profile, *arguments):
+    """Open `page` in headless Chromium that can resolve no host name: no network at all."""
+    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={profile}",
+               "--virtual-time-budget=10000", "--hide-scrollbars", *arguments, page.as_uri()]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=True).stdout
+
+
+def render(html, folder):
+    """Chromium's DOM of `html` once its scripts ran, and a screenshot of it."""
+    dom = chromium(html, folder / "profile", "--dump-dom")
+    screenshot = folder / "screenshot.png"
+    chromium(html, folder / "profile", "--window-size=1400,1000", f"--screenshot={screenshot}")
+    return dom, screenshot
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (Debian: apt-get install chromium)")
+def test_plots_diff_page_renders_without_network_where_dvc_default_page_is_blank(repo, tmp_path):
+    from dvc_render.html import PAGE_HTML  # DVC's default page: Vega from cdn.jsdelivr.net
+
+    (tmp_path / "cdn.html").write_text(PAGE_HTML, encoding="utf-8")
+    pages = {"offline": [], "cdn": ["--html-template", str(tmp_path / "cdn.html")]}
+    rendered = {}
+    for name, template in pages.items():
+        dvc("plots", "diff", "main", "-o", str(tmp_path / name), *template, cwd=repo)
+        rendered[name] = render(tmp_path / name / "index.html", tmp_path / name)
+
+    # Vega draws each of the four charts on a canvas; on DVC's page it never loads.
+    assert rendered["offline"][0].count("<canvas") == len(PLOTS)
+    assert rendered["cdn"][0].count("<canvas") == 0
+    # The learning curves, at the top of the page, in the report's colour for each model.
+    top = np.asarray(Image.open(rendered["offline"][1]).convert("RGB"))[:400]
+    for model, color in MODEL_COLORS.items():
+        assert (np.abs(top.astype(int) - color).sum(axis=2) < 30).sum() > 100, model
+    for revision in ("main", "workspace"):
+        for name in FIGURES:
+            image = f"static/{revision}_reports_figures_{name}.png"
+            assert f'src="{image}"' in rendered["offline"][0]
+            assert (tmp_path / "offline" / image).is_file()
