@@ -1,13 +1,15 @@
 """Stage compare: write the Markdown report a pull-request reviewer reads, with its figures.
 
-Reads: from --metrics-dir (metrics/), test.json and, for each of the two --models NAME,
-NAME_predictions.csv and NAME_per_class.csv (evaluate) and NAME_history.csv (train_NAME);
-from --timings-dir (timings/), inference.json (evaluate) and NAME_train.json (train_NAME);
---test-images, only to draw the digits in the grids;
-the .py files of --code, only to print their digest.
+Reads: from --metrics-dir (metrics/), for each of the two --models NAME, the first seed's
+NAME_predictions.csv and NAME_per_class.csv (evaluate); the first seed's history and
+training time (--history, --train-timing: paths with {model}); timings/inference.json
+(--timings-dir); every seed's test metrics and predictions (--scores, --predictions);
+--test-images, only to draw the digits in the grids; the .py files of --code, only to
+print their digest.
 Writes: the PNG figures into --figures and the report to --report (reports/report.md).
-Params: compare.* (language, bootstrap), data.dataset (class names, data digests); seed,
-preprocess, train_*, evaluate only to print them in the reproducibility footer.
+Params: seeds (the first seed's models make the single-run figures and tables), compare.*
+(language, bootstrap), data.dataset (class names, data digests); preprocess, train_*,
+evaluate only to print them in the reproducibility footer.
 
 Every number comes from those files, and nothing else (no date, no git commit) enters
 the report or the PNGs: re-running compare alone gives the same bytes.
@@ -22,25 +24,26 @@ from dense_vs_cnn.core.datasets import get_dataset
 from dense_vs_cnn.core.errors import PipelineError, run_stage
 from dense_vs_cnn.core.files import load_array, read_csv, read_json, write_text
 from dense_vs_cnn.core.params import load_params
-from dense_vs_cnn.evaluation.comparison import head_to_head
+from dense_vs_cnn.evaluation.comparison import across_seeds, head_to_head
 from dense_vs_cnn.report.figures import draw_report_figures
 from dense_vs_cnn.report.render import MOST_CONFUSED_PAIRS, build_report, model_name
 from dense_vs_cnn.report.reproducibility import PACKAGES, code_digest, version
 from dense_vs_cnn.report.strings import STRINGS
 
-FOOTER_SECTIONS = ["seed", "data", "preprocess", "train_dense", "train_cnn", "evaluate", "compare"]
+FOOTER_SECTIONS = ["seeds", "data", "preprocess", "train_dense", "train_cnn", "evaluate", "compare"]
 
 
-def load_results(metrics_dir, timings_dir, names):
-    """{model: {test, train, inference, history, predictions, per_class}} from the stages' files."""
-    test = read_json(Path(metrics_dir, "test.json"))
-    inference = read_json(Path(timings_dir, "inference.json"))
+def load_results(args, names, seed):
+    """{model: {test, train, inference, history, predictions, per_class}}: the first seed's models."""
+    scores = read_json(args.scores)
+    inference = read_json(Path(args.timings_dir, "inference.json"))
     results = {}
     for name in names:
-        tables = {part: read_csv(Path(metrics_dir, f"{name}_{part}.csv"))
-                  for part in ("history", "predictions", "per_class")}
-        seconds = read_json(Path(timings_dir, f"{name}_train.json"))["train_seconds"]
-        results[name] = {"test": test[name], "inference": inference[name], **tables,
+        tables = {part: read_csv(Path(args.metrics_dir, f"{name}_{part}.csv"))
+                  for part in ("predictions", "per_class")}
+        tables["history"] = read_csv(args.history.format(model=name))
+        seconds = read_json(args.train_timing.format(model=name))["train_seconds"]
+        results[name] = {"test": scores[str(seed)][name], "inference": inference[name], **tables,
                          "train": {"train_seconds": seconds, "epochs": len(tables["history"])}}
     return results
 
@@ -48,7 +51,11 @@ def load_results(metrics_dir, timings_dir, names):
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Write the Markdown comparison report and its figures.")
     parser.add_argument("--metrics-dir", required=True, help="metrics and plot data (train, evaluate)")
-    parser.add_argument("--timings-dir", required=True, help="folder of training and inference timings")
+    parser.add_argument("--timings-dir", required=True, help="folder of the inference timing")
+    parser.add_argument("--history", required=True, help="the first seed's history CSV, with {model}")
+    parser.add_argument("--train-timing", required=True, help="the first seed's training time, with {model}")
+    parser.add_argument("--scores", required=True, help="every seed's test metrics (JSON)")
+    parser.add_argument("--predictions", required=True, help="every seed's predictions (CSV)")
     parser.add_argument("--models", nargs=2, required=True, metavar="NAME", help="the two models to compare")
     parser.add_argument("--test-images", required=True, help="test images (.npy), for the digit grids")
     parser.add_argument("--code", nargs="+", required=True, metavar="PATH",
@@ -59,7 +66,10 @@ def main(argv=None):
     params = load_params(FOOTER_SECTIONS)
     settings, dataset = params["compare"], get_dataset(params["data"]["dataset"])
     words = STRINGS[settings["language"]]
-    results = load_results(args.metrics_dir, args.timings_dir, args.models)
+    seeds = params["seeds"]
+    results = load_results(args, args.models, seeds[0])
+    seed_analysis = across_seeds({seed: read_json(args.scores)[str(seed)] for seed in seeds},
+                                 read_csv(args.predictions), args.models)
     analysis = head_to_head(results, len(dataset.class_names), settings["bootstrap_samples"],
                             settings["bootstrap_seed"], MOST_CONFUSED_PAIRS)
     images = load_array(args.test_images)
@@ -79,8 +89,8 @@ def main(argv=None):
                      **{name: version(package) for name, package in PACKAGES.items()}},
         "params": {**params, "data": {"dataset": params["data"]["dataset"]}},  # what dvc.yaml tracks
     }
-    write_text(args.report, build_report(results, analysis, links, reproducibility, dataset.class_names,
-                                         words, args.metrics_dir))
+    write_text(args.report, build_report(results, analysis, seed_analysis, links, reproducibility,
+                                         dataset.class_names, words, args.metrics_dir))
     print(f"wrote {args.report} and its figures in {args.figures}")
 
 

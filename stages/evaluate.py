@@ -1,16 +1,22 @@
-"""Stage evaluate: score each trained model on the test set (the only stage that reads it).
+"""Stage evaluate: score every trained model on the test set (the only stage that reads it).
 
-Reads: per --model NAME MODEL IMAGES, a .keras model and its test tensor; --labels.
+Reads: per --model NAME MODELS IMAGES, the .keras models of every seed (MODELS: a path
+with `{seed}`, e.g. models/seed-{seed}/dense.keras) and their test tensor; --labels.
 Writes, only once every model is scored:
-  --metrics (metrics/test.json)   per model NAME: test accuracy, loss and parameter count
-                                  (the DVC metric: `dvc metrics diff`, `dvc exp show`)
-  --timing (timings/inference.json)  per model NAME: inference throughput (test images per
-                                  second, batch inference): a timing, so not a DVC metric
-  into --out-dir (metrics/), per model NAME:
-    NAME_predictions.csv   actual and predicted class per test image: the DVC confusion
-                           plot, and the paired predictions compare tests significance on
+  --metrics (metrics/test.json)      per model NAME: test accuracy and loss, averaged over
+                                     the seeds, and the parameter count (the DVC metric:
+                                     `dvc metrics diff`, `dvc exp show`)
+  --scores (data/scores.json)        per seed and model: test accuracy, loss, parameters
+  --predictions (data/predictions.csv)  the actual class and, per model and seed, the
+                                     predicted class of every test image (NAME_seedN):
+                                     what compare tests significance on, seed by seed
+  --timing (timings/inference.json)  per model NAME: inference throughput of the first
+                                     seed's model (a timing, so not a DVC metric)
+  into --out-dir (metrics/), per model NAME, for the first seed's model (the DVC plots):
+    NAME_predictions.csv   actual and predicted class per test image (confusion matrix)
     NAME_per_class.csv     precision, recall and F1 per class, with its number of images
-Params: evaluate.batch_size (inference only: it changes speed, not results).
+Params: seeds (which models), evaluate.batch_size (inference only: it changes speed, not
+results).
 """
 
 import argparse
@@ -27,31 +33,40 @@ from dense_vs_cnn.evaluation.statistics import per_class_metrics
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Evaluate trained models on the test set.")
     parser.add_argument("--model", nargs=3, action="append", required=True,
-                        metavar=("NAME", "MODEL", "IMAGES"), help="a model and its test tensor")
+                        metavar=("NAME", "MODELS", "IMAGES"),
+                        help="a model's .keras files (a path with {seed}) and its test tensor")
     parser.add_argument("--labels", required=True, help="test labels (.npy)")
     parser.add_argument("--metrics", required=True, help="test metrics of every model (JSON)")
+    parser.add_argument("--scores", required=True, help="every seed's test metrics (JSON)")
+    parser.add_argument("--predictions", required=True, help="every seed's predictions (CSV)")
     parser.add_argument("--timing", required=True, help="inference speed of every model (JSON)")
-    parser.add_argument("--out-dir", required=True, help="folder for predictions and per-class CSVs")
+    parser.add_argument("--out-dir", required=True, help="folder for the first seed's plot data (CSV)")
     args = parser.parse_args(argv)
-    batch_size = load_params(["evaluate"])["evaluate"]["batch_size"]
+    params = load_params(["seeds", "evaluate"])
+    seeds, batch_size = params["seeds"], params["evaluate"]["batch_size"]
     labels = load_array(args.labels)
 
-    from dense_vs_cnn.evaluation.scoring import check_input_shape, score  # imports TensorFlow
+    from dense_vs_cnn.evaluation.scoring import check_input_shape, mean_over_seeds, score_seeds  # TensorFlow
     from dense_vs_cnn.model.saving import load_model
 
-    metrics, speed, tables = {}, {}, {}
-    for name, model_path, images_path in args.model:
+    metrics, scores, speed, tables, predictions = {}, {}, {}, {}, {"actual": labels}
+    for name, pattern, images_path in args.model:
         images = load_array(images_path)
-        model = load_model(model_path)
-        check_input_shape(model, model_path, images.shape[1:])
-        metrics[name], speed[name], predicted = score(model, images, labels, batch_size)
-        tables[f"{name}_predictions.csv"] = (pd.DataFrame({"actual": labels, "predicted": predicted}), None)
-        per_class = per_class_metrics(labels, predicted, model.output_shape[-1])
-        tables[f"{name}_per_class.csv"] = (per_class, "%.6f")
-        print(f"{name}: test accuracy {metrics[name]['accuracy']:.4f}, test loss {metrics[name]['loss']:.4f}")
+        models = {seed: load_model(pattern.format(seed=seed)) for seed in seeds}
+        for seed, model in models.items():
+            check_input_shape(model, pattern.format(seed=seed), images.shape[1:])
+        scores[name], speed[name], predicted = score_seeds(models, images, labels, batch_size)
+        metrics[name] = mean_over_seeds(scores[name])
+        predictions.update({f"{name}_seed{seed}": classes for seed, classes in predicted.items()})
+        first = predicted[seeds[0]]  # the single-run figures and tables: the first seed's model
+        tables[f"{name}_predictions.csv"] = pd.DataFrame({"actual": labels, "predicted": first}), None
+        classes = models[seeds[0]].output_shape[-1]
+        tables[f"{name}_per_class.csv"] = per_class_metrics(labels, first, classes), "%.6f"
     # Written only now: a model that fails to load or score leaves no result of the others.
     for file_name, (table, float_format) in tables.items():
         write_csv(Path(args.out_dir, file_name), table, float_format)
+    write_csv(args.predictions, pd.DataFrame(predictions))
+    write_json(args.scores, {str(seed): {name: scores[name][seed] for name in scores} for seed in seeds})
     write_json(args.timing, speed)
     write_json(args.metrics, metrics)
 

@@ -1,8 +1,9 @@
 """Stage train_cnn: train the notebook's convolutional network on channel images.
 
+One run per entry of `seeds` (a `matrix` stage in dvc.yaml: train_cnn@3, ...).
 Reads: the channel train and validation tensors and labels (paths in dvc.yaml).
 Writes: the model (.keras), its per-epoch history (CSV) and training time (JSON).
-Params: seed, data.dataset (number of classes), train.distribution, train_cnn.*
+Params: --seed (an entry of `seeds`), data.dataset (number of classes), train.distribution, train_cnn.*
 (architecture: filters, kernel_size, pool_size, dense_units, activation; optimisation:
 the rest). The same stage as train_dense, building the CNN.
 """

@@ -1,6 +1,7 @@
 """Fixtures shared by the tests: tiny synthetic IDX data and a real DVC project copy."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -54,11 +55,11 @@ def idx_files(tmp_path):
 
 
 def set_params(params_path, overrides):
-    """Apply {"section.key": value} overrides to a params.yaml file."""
+    """Apply {"section.key": value} (or {"top_level_key": value}) overrides to a params.yaml file."""
     params = yaml.safe_load(Path(params_path).read_text())
     for dotted, value in overrides.items():
-        section, key = dotted.split(".")
-        params[section][key] = value
+        *section, key = dotted.split(".")
+        (params[section[0]] if section else params)[key] = value
     Path(params_path).write_text(yaml.safe_dump(params, sort_keys=False))
 
 
@@ -71,6 +72,17 @@ def run(command, cwd, check=True, **kwargs):
     if check and result.returncode != 0:
         raise AssertionError(f"{command} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def stages_run(output):
+    """The stages a `dvc repro` or `dvc exp run` ran, in order; train_dense@3 counts as train_dense."""
+    return [name.split("@")[0] for name in re.findall(r"Running stage '([\w@-]+)'", output)]
+
+
+def stages_cached(output):
+    """The stages DVC restored from its run-cache instead of running them."""
+    return [name.split("@")[0] for name in
+            re.findall(r"Stage '([\w@-]+)' is cached - skipping run, checking out outputs", output)]
 
 
 def dvc(*arguments, cwd, check=True, **kwargs):
@@ -125,8 +137,9 @@ def prepared(idx_files, tiny_params, tmp_path):
     return tmp_path / "prepared"
 
 
-def train_arguments(prepared, layout, out):
+def train_arguments(prepared, layout, out, seed=3):
     return [
+        "--seed", str(seed),
         "--train", str(prepared / f"train_{layout}.npy"), str(prepared / "train_labels.npy"),
         "--val", str(prepared / f"val_{layout}.npy"), str(prepared / "val_labels.npy"),
         "--model", str(out / "model.keras"), "--history", str(out / "history.csv"),

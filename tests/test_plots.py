@@ -32,7 +32,9 @@ def test_learning_curves_name_epochs_and_quantities_and_use_the_project_template
         plot = PLOTS[name]
         assert (plot["template"], plot["x"], plot["x_label"], plot["y_label"]) == \
             ("learning_curves", "epoch", "Epoch", quantity)
-        assert set(plot["y"]) == {"metrics/dense_history.csv", "metrics/cnn_history.csv"}
+        # The first seed's histories: the report's learning curves.
+        assert set(plot["y"]) == {"metrics/seed-${seeds[0]}/dense_history.csv",
+                                  "metrics/seed-${seeds[0]}/cnn_history.csv"}
     x_axis = CURVES["spec"]["encoding"]["x"]["axis"]
     assert x_axis["format"] == "d"  # whole epochs: no 0.5 ticks
 
@@ -51,10 +53,12 @@ def test_learning_curves_use_the_report_colours_and_model_names():
 
 def test_confusion_matrices_put_actual_classes_on_rows_as_the_report_does():
     # DVC's confusion template draws x on columns and y on rows.
+    evaluate = yaml.safe_load((PROJECT / "dvc.yaml").read_text())["stages"]["evaluate"]
+    plots = {path: props for entry in evaluate["plots"] for path, props in entry.items()}
     for title, model in (("Dense confusion matrix", "dense"), ("CNN confusion matrix", "cnn")):
-        plot = PLOTS[title]
-        assert plot["template"] == "confusion"
-        assert (plot["x"], plot["y"]) == ("predicted", {f"metrics/{model}_predictions.csv": "actual"})
+        plot = plots[f"metrics/{model}_predictions.csv"]
+        assert (plot["template"], plot["title"], plot["cache"]) == ("confusion", title, False)
+        assert (plot["x"], plot["y"]) == ("predicted", "actual")
         assert (plot["x_label"], plot["y_label"]) == ("Predicted", "Actual")
 
 

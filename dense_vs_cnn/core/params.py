@@ -60,6 +60,13 @@ def list_of(check, wanted):
     )
 
 
+MAX_SEED = 2**32 - 1  # keras.utils.set_random_seed hands it to NumPy, which takes 32 bits
+seed = _rule(lambda value: _is_int(value) and 0 <= value <= MAX_SEED, f"an integer from 0 to {MAX_SEED}")
+seed_list = _rule(
+    lambda value: isinstance(value, list) and value and all(seed(item) is None for item in value)
+    and len(set(value)) == len(value),
+    f"a non-empty list of distinct integers from 0 to {MAX_SEED}, e.g. [0, 1, 2]",
+)
 positive_int = _rule(lambda value: _is_int(value) and value > 0, "a positive integer")
 non_negative_int = _rule(lambda value: _is_int(value) and value >= 0, "an integer >= 0")
 positive_number = _rule(lambda value: _is_number(value) and value > 0, "a positive number")
@@ -79,7 +86,7 @@ TRAINING = {
 }
 
 SCHEMAS = {
-    "seed": non_negative_int,
+    "seeds": seed_list,
     "data": {"dataset": one_of(tuple(DATASETS))},
     "download": {
         "mirrors": _rule(lambda value: isinstance(value, list) and all(text(item) is None for item in value),
@@ -160,3 +167,9 @@ def load_params(sections, path="params.yaml"):
         if key not in SCHEMAS:
             raise PipelineError(_unknown_key_message("", key, list(SCHEMAS)))
     return {section: check_section(params, section) for section in sections}
+
+
+def check_seed(value):
+    """One entry of `seeds`, as dvc.yaml's matrix hands it to a train stage on its command line."""
+    _check("seeds entry", value, seed)
+    return value

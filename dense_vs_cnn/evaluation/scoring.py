@@ -33,3 +33,24 @@ def score(model, images, labels, batch_size):
     # A timing varies from run to run: kept apart so `dvc metrics diff` shows real changes only.
     speed = {"images_per_second": round(len(images) / seconds)}
     return metrics, speed, predicted
+
+
+def score_seeds(models, images, labels, batch_size):
+    """Score one architecture's model of every seed. `models`: {seed: model}, first seed first.
+
+    Returns ({seed: test metrics}, the first seed's inference speed, {seed: predicted classes}).
+    """
+    scores, speeds, predictions = {}, {}, {}
+    for seed, model in models.items():
+        scores[seed], speeds[seed], predictions[seed] = score(model, images, labels, batch_size)
+        print(f"{model.name}, seed {seed}: test accuracy {scores[seed]['accuracy']:.4f}, "
+              f"test loss {scores[seed]['loss']:.4f}")
+    return scores, speeds[next(iter(models))], predictions
+
+
+def mean_over_seeds(scores):
+    """The test metrics of one architecture averaged over its seeds (the DVC metric)."""
+    first = next(iter(scores.values()))
+    return {"accuracy": float(np.mean([each["accuracy"] for each in scores.values()])),
+            "loss": float(np.mean([each["loss"] for each in scores.values()])),
+            "parameters": first["parameters"]}

@@ -21,7 +21,9 @@ from dense_vs_cnn.core.errors import PipelineError, run_stage
 from dense_vs_cnn.core.params import load_params
 from dense_vs_cnn.predict.images import load_gray, to_mnist
 
-DEFAULT_MODEL = "models/cnn.keras"
+# Where dvc.yaml's train stages save each seed's models; the first seed's serve by default.
+MODELS_FOLDER = "models/seed-{seed}"
+DEFAULT_MODEL = "cnn.keras"
 TOP = 3
 
 
@@ -38,10 +40,11 @@ def image_paths(arguments):
     return paths
 
 
-def model_paths(choice):
-    """`all` is every .keras model beside the default one (models/dense.keras, models/cnn.keras)."""
+def model_paths(choice, folder):
+    """`choice` is a .keras path, or `all`: every model in `folder` (the first seed's, in dvc.yaml)."""
     if choice == "all":
-        return sorted(Path(DEFAULT_MODEL).parent.glob("*.keras"))
+        # Hidden files are the temporaries of an interrupted training (core/files.py), not models.
+        return sorted(path for path in Path(folder).glob("*.keras") if not path.name.startswith("."))
     return [Path(choice)]
 
 
@@ -61,13 +64,15 @@ def classify(models, images):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="digits-predict", description=__doc__.splitlines()[0])
     parser.add_argument("images", nargs="+", help="image files or folders of images")
-    parser.add_argument("--model", default=DEFAULT_MODEL,
-                        help=f"a .keras model, or `all` for every model beside {DEFAULT_MODEL}")
+    parser.add_argument("--model", help=f"a .keras model, or `all` for every model of the first seed "
+                                        f"(default: {MODELS_FOLDER}/{DEFAULT_MODEL}, first of `seeds`)")
     parser.add_argument("--dataset", choices=sorted(DATASETS),
                         help="whose class names to print (default: data.dataset in params.yaml, else mnist)")
     args = parser.parse_args(argv)
-    dataset = args.dataset or (load_params(["data"])["data"]["dataset"] if Path("params.yaml").exists()
-                               else "mnist")
+    params = load_params(["data", "seeds"]) if Path("params.yaml").exists() else None
+    dataset = args.dataset or (params["data"]["dataset"] if params else "mnist")
+    folder = Path(MODELS_FOLDER.format(seed=params["seeds"][0] if params else 0))
+    choice = args.model or str(folder / DEFAULT_MODEL)
     class_names = get_dataset(dataset).class_names
     paths = image_paths(args.images)
     if not paths:
@@ -81,9 +86,9 @@ def main(argv=None):
             failures.append(f"{path}: {error}" if isinstance(error, ValueError) else str(error))
     from dense_vs_cnn.model.saving import load_model  # imports TensorFlow: only once arguments are checked
 
-    models = {path.stem: load_model(path) for path in model_paths(args.model)}
+    models = {path.stem: load_model(path) for path in model_paths(choice, folder)}
     if not models:
-        raise PipelineError(f"no .keras model in {Path(DEFAULT_MODEL).parent}: run `dvc repro` first")
+        raise PipelineError(f"no .keras model in {folder}: run `dvc repro` first")
     for name, model in models.items():
         if model.output_shape[-1] != len(class_names):
             raise PipelineError(f"model {name} has {model.output_shape[-1]} classes but {dataset} has "

@@ -51,6 +51,37 @@ def verdict(analysis, words):
     return " ".join(sentence.format(**values) for sentence in sentences)
 
 
+def seeds_verdict(seeds, words):
+    """The paragraph on training randomness: across seeds, or what one seed leaves out."""
+    if len(seeds["seeds"]) == 1:
+        return words["one_seed"].format(seed=seeds["seeds"][0])
+    numbers = words["numbers"]
+    winner, loser = seeds["winner"], seeds["loser"]
+    low, high = (100 * bound for bound in seeds["interval"])
+    return words["seeds_verdict"].format(
+        winner=model_name(winner, words), loser=model_name(loser, words),
+        count=numbers.number(len(seeds["seeds"])), wins=numbers.number(seeds["wins"]),
+        winner_mean=numbers.percent(seeds["mean"][winner]), loser_mean=numbers.percent(seeds["mean"][loser]),
+        winner_sd=numbers.quantity(100 * seeds["sd"][winner], words["points"], 2),
+        loser_sd=numbers.quantity(100 * seeds["sd"][loser], words["points"], 2),
+        mean_gap=numbers.quantity(100 * seeds["mean_gap"], words["points"], 2),
+        low=numbers.number(low, 2, sign=True), high=numbers.quantity(high, words["points"], 2, sign=True))
+
+
+def seeds_table(seeds, words):
+    """One row per seed: each model's test accuracy, the gap in points, McNemar's p."""
+    numbers = words["numbers"]
+    winner, loser = seeds["winner"], seeds["loser"]
+    rows = seeds["per_seed"]
+    columns = {words["seed"]: [str(row["seed"]) for row in rows]}
+    for name in (winner, loser):
+        columns[model_name(name, words)] = [numbers.percent(row["accuracy"][name]) for row in rows]
+    gap = words["seed_gap"].format(winner=model_name(winner, words), loser=model_name(loser, words))
+    columns[gap] = [numbers.quantity(100 * row["gap"], words["points"], 2, sign=True) for row in rows]
+    columns[words["seed_p_value"]] = [numbers.significant(row["p_value"]) for row in rows]
+    return markdown_table(columns, align=["left"] + ["right"] * (len(columns) - 1))
+
+
 def comparison_table(results, words):
     numbers = words["numbers"]
 
@@ -148,10 +179,21 @@ def reproducibility_section(reproducibility, words):
             words["params"], f"```yaml\n{params}```"]
 
 
-def build_report(results, analysis, figures, reproducibility, class_names, words, metrics_dir):
-    """The whole report: verdict, comparison, histories, figures, per class, reproducibility."""
-    sections = [f"# {words['title'].format(dataset=reproducibility['dataset_name'])}",
-                verdict(analysis, words), f"## {words['comparison']}", comparison_table(results, words)]
+def build_report(results, analysis, seeds, figures, reproducibility, class_names, words, metrics_dir):
+    """The whole report: verdicts, seeds, comparison, histories, figures, per class, reproducibility.
+
+    `analysis`: the first seed's models head to head; `seeds`: every seed (across_seeds).
+    """
+    first_seed = seeds["seeds"][0]
+    sections = [f"# {words['title'].format(dataset=reproducibility['dataset_name'])}"]
+    if len(seeds["seeds"]) == 1:
+        sections += [verdict(analysis, words) + " " + seeds_verdict(seeds, words)]
+    else:
+        sections += [seeds_verdict(seeds, words),
+                     words["first_seed"].format(seed=first_seed) + " " + verdict(analysis, words),
+                     f"## {words['seeds']}", seeds_table(seeds, words)]
+    sections += [f"## {words['comparison']}", words["single_run"].format(seed=first_seed),
+                 comparison_table(results, words)]
     for name, result in results.items():
         sections += [f"## {words['history'].format(model=model_name(name, words))}",
                      history_table(result["history"], words)]

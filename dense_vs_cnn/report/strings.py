@@ -42,6 +42,22 @@ STRINGS = {
         "not_significant": "The gap is **not statistically significant**: McNemar's exact test on the "
                            "paired predictions gives p = {p_value} (0.05 or more);",
         "discordant": "{only_winner} by {winner} only, {only_loser} by {loser} only.",
+        "one_seed": "This covers the sampling of the test images only, not the randomness of training: "
+                    "each model was trained once, with seed {seed}. `dvc exp run -S 'seeds=[0,1,2,3,4]'` "
+                    "measures it too, by training each model with five seeds.",
+        "seeds_verdict": "**{winner} wins across {count} seeds**: a mean test accuracy of {winner_mean} "
+                         "(standard deviation {winner_sd}) against {loser_mean} ({loser_sd}) for {loser}. "
+                         "The mean gap is {mean_gap}, with a 95 % confidence interval of {low} to {high} "
+                         "(Student's t interval over the {count} seeds), and {winner} wins on {wins} of the "
+                         "{count} seeds. This interval covers the randomness of training (weight "
+                         "initialisation and shuffling), which the tests of a single seed below do not.",
+        "first_seed": "Seed {seed}'s models, on the test images:",
+        "single_run": "The comparison, histories, figures and per-class tables below are those of seed "
+                      "{seed}'s models.",
+        "seeds": "Seeds",
+        "seed": "Seed",
+        "seed_gap": "{winner} − {loser}",
+        "seed_p_value": "McNemar p",
         # what follows the count in "discordant", singular and plural: the verb agrees with it
         "only_one_right": ("test images are classified correctly", "test images are classified correctly"),
         "points": ("point", "points"),
@@ -109,6 +125,24 @@ STRINGS = {
         "not_significant": "L'écart **n'est pas statistiquement significatif** : le test exact de McNemar "
                            "sur les prédictions appariées donne p = {p_value} (supérieur ou égal à 0,05) ;",
         "discordant": "{only_winner} que par {winner}, {only_loser} que par {loser}.",
+        "one_seed": "Ce verdict ne couvre que l'échantillonnage des images de test, pas l'aléa de "
+                    "l'entraînement : chaque modèle n'a été entraîné qu'une fois, avec la graine {seed}. "
+                    "`dvc exp run -S 'seeds=[0,1,2,3,4]'` le mesure aussi, en entraînant chaque modèle "
+                    "avec cinq graines.",
+        "seeds_verdict": "**{winner} l'emporte sur {count} graines** : {winner_mean} d'exactitude moyenne "
+                         "sur les images de test (écart-type {winner_sd}), contre {loser_mean} ({loser_sd}) "
+                         "pour {loser}. L'écart moyen est de {mean_gap}, avec un intervalle de confiance à "
+                         "95 % de {low} à {high} (intervalle de Student sur les {count} graines), et "
+                         "{winner} l'emporte sur {wins} des {count} graines. Cet intervalle couvre l'aléa "
+                         "de l'entraînement (initialisation des poids et ordre des données), que les tests "
+                         "sur une seule graine ci-dessous ne couvrent pas.",
+        "first_seed": "Modèles de la graine {seed}, sur les images de test :",
+        "single_run": "La comparaison, les historiques, les figures et les tableaux par classe ci-dessous "
+                      "sont ceux des modèles de la graine {seed}.",
+        "seeds": "Graines",
+        "seed": "Graine",
+        "seed_gap": "{winner} − {loser}",
+        "seed_p_value": "p de McNemar",
         "only_one_right": ("image de test n'est bien classée", "images de test ne sont bien classées"),
         "points": ("point", "points"),
         "seconds": "s",

@@ -1,5 +1,4 @@
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -9,7 +8,7 @@ from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.data.fetch import decompressed_md5, download
 from dense_vs_cnn.data.idx import read_idx
 from stages.download import main as download_stage
-from tests.conftest import dvc, make_pipeline_repo, set_params
+from tests.conftest import dvc, make_pipeline_repo, set_params, stages_run
 
 FASHION_MIRROR = Path("/usr/share/datasets/fashion-mnist")  # apt-get install dataset-fashion-mnist
 needs_fashion = pytest.mark.skipif(not FASHION_MIRROR.is_dir(), reason="dataset-fashion-mnist not installed")
@@ -61,7 +60,7 @@ def test_switching_the_dataset_reruns_the_whole_pipeline(tmp_path):
     dvc("repro", cwd=repo)
     set_params(repo / "params.yaml", {"data.dataset": "fashion_mnist"})
     output = dvc("repro", cwd=repo, env={"MNIST_MIRROR": str(FASHION_MIRROR)}).stdout
-    assert re.findall(r"Running stage '(\w+)'", output) == [
+    assert stages_run(output) == [
         "download", "preprocess", "train_dense", "train_cnn", "evaluate", "compare"]
     for model in ("dense", "cnn"):
         accuracy = json.loads((repo / "metrics/test.json").read_text())[model]["accuracy"]

@@ -49,7 +49,7 @@ def test_unknown_key_without_a_close_match_lists_the_valid_keys(tmp_path, params
 def test_unknown_section_suggests_the_closest(tmp_path, params):
     params["train_cnm"] = params.pop("train_cnn")
     with pytest.raises(PipelineError, match="did you mean 'train_cnn'"):
-        load_params(["seed"], path=write(tmp_path, params))
+        load_params(["seeds"], path=write(tmp_path, params))
 
 
 @pytest.mark.parametrize(
@@ -82,10 +82,10 @@ def test_bad_values_name_the_key_and_what_is_allowed(tmp_path, params, section, 
 
 def test_missing_file_and_bad_yaml_are_clear(tmp_path):
     with pytest.raises(PipelineError, match="not found"):
-        load_params(["seed"], path=tmp_path / "nope.yaml")
-    (tmp_path / "bad.yaml").write_text("seed: [1, 2\n")
+        load_params(["seeds"], path=tmp_path / "nope.yaml")
+    (tmp_path / "bad.yaml").write_text("seeds: [1, 2\n")
     with pytest.raises(PipelineError, match="not valid YAML"):
-        load_params(["seed"], path=tmp_path / "bad.yaml")
+        load_params(["seeds"], path=tmp_path / "bad.yaml")
 
 
 def test_allowed_names_are_the_ones_keras_knows():
@@ -100,3 +100,19 @@ def test_distributions_offered_in_params_are_the_strategies_the_code_knows():
     from dense_vs_cnn.model.distribute import STRATEGIES
 
     assert tuple(STRATEGIES) == DISTRIBUTIONS
+
+
+@pytest.mark.parametrize("seeds", [[], [3, 3], [-1], [2**32], [1.5], "3", [True]])
+def test_seeds_must_be_a_list_of_distinct_32_bit_integers(tmp_path, params, seeds):
+    params["seeds"] = seeds
+    with pytest.raises(PipelineError, match=r"params.yaml: seeds = .* is invalid: expected a non-empty list "
+                                            r"of distinct integers from 0 to 4294967295"):
+        load_params(["seeds"], path=write(tmp_path, params))
+
+
+def test_a_seed_handed_to_a_train_stage_is_checked_too():
+    from dense_vs_cnn.core.params import check_seed
+
+    assert check_seed(4294967295) == 4294967295
+    with pytest.raises(PipelineError, match="params.yaml: seeds entry = -1 is invalid"):
+        check_seed(-1)

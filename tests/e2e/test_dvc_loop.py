@@ -4,24 +4,27 @@ DVC's run-cache, outputs are byte-stable, and `dvc exp show` reads at a glance.
 Real `dvc` and `git` in temporary repositories, real MNIST at tiny params (conftest.py).
 """
 
+import contextlib
+import os
+import pty
 import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import dvc, make_pipeline_repo, run, set_params
+from tests.conftest import PROJECT, dvc, make_pipeline_repo, run, set_params, stages_cached, stages_run
 
 pytestmark = pytest.mark.e2e
 
 TIMINGS = ("timings/",)  # measurements: the only outputs (with the report) that may differ
 
 
-def stages_run(output):
-    return re.findall(r"Running stage '(\w+)'", output)
 
 
-def cached(output):
-    return re.findall(r"Stage '(\w+)' is cached - skipping run, checking out outputs", output)
 
 
 def commit(repo, message):
@@ -50,7 +53,7 @@ def test_going_back_to_params_that_already_ran_trains_nothing(repo):
         assert stages_run(changed) == [section, "evaluate", "compare"]
         back = dvc("exp", "run", "-S", f"{section}.epochs=1", cwd=repo).stdout
         assert stages_run(back) == ["compare"], back  # compare writes the report: never run-cached
-        assert cached(back) == [section, "evaluate"], back
+        assert stages_cached(back) == [section, "evaluate"], back
 
 
 def test_a_failed_run_is_restored_from_the_run_cache(repo):
@@ -60,7 +63,7 @@ def test_a_failed_run_is_restored_from_the_run_cache(repo):
     assert not (repo / "models" / "cnn.keras").exists()  # DVC removes outputs before a run
     set_params(repo / "params.yaml", {"train_cnn.epochs": 1})
     restored = dvc("repro", cwd=repo).stdout
-    assert "train_cnn" in cached(restored) and "train_cnn" not in stages_run(restored)
+    assert "train_cnn" in stages_cached(restored) and "train_cnn" not in stages_run(restored)
     assert (repo / "models" / "cnn.keras").exists()
     run(["git", "checkout", "-q", "--", "."], cwd=repo)
     assert dvc("status", cwd=repo).stdout.strip() == "Data and pipelines are up to date."
@@ -73,7 +76,7 @@ def test_two_clones_give_the_same_bytes_but_for_timings_and_the_report(repo, tmp
     assert ours.keys() == theirs.keys()
     differ = sorted(path for path in ours if ours[path] != theirs[path])
     assert all(path.startswith(TIMINGS) or path == "reports/report.md" for path in differ), differ
-    assert "models/dense.keras" in ours and "reports/figures" in ours
+    assert "models/seed-3/dense.keras" in ours and "reports/figures" in ours
 
 
 def test_forcing_a_retrain_changes_nothing_downstream(repo):
@@ -89,21 +92,32 @@ def test_forcing_a_retrain_changes_nothing_downstream(repo):
     dvc("checkout", cwd=repo)
 
 
+def in_a_terminal(command, cwd, columns):
+    """Run `command` with a pseudo-terminal as its output, as in a user's shell; return what it showed."""
+    leader, follower = pty.openpty()
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    process = subprocess.Popen(command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower,
+                               env=dict(os.environ, COLUMNS=str(columns), PATH=path))
+    os.close(follower)
+    chunks = []
+    with contextlib.suppress(OSError):  # reading a pseudo-terminal whose writer has exited
+        while chunk := os.read(leader, 1 << 16):
+            chunks.append(chunk)
+    os.close(leader)
+    assert process.wait() == 0, b"".join(chunks).decode()
+    return re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", b"".join(chunks).decode())
+
+
 def test_exp_show_fits_120_columns(repo):
     for learning_rate in ("0.002", "0.003"):
         dvc("exp", "run", "-S", f"train_dense.learning_rate={learning_rate}", cwd=repo)
-    command = readme_exp_show_command()
-    table = dvc(*command.split()[1:], cwd=repo, env={"COLUMNS": "120"}).stdout
-    print(table)
-    header = "\n".join(table.splitlines()[:4])
-    for column in ("train_dense.learning_rate", "dense.accuracy", "dense.loss", "cnn.accuracy", "cnn.loss"):
-        assert column in header, table
-    assert max(map(len, table.splitlines())) <= 120
-    assert "0.002" in table and "0.003" in table
-
-
-def readme_exp_show_command():
-    from tests.conftest import PROJECT
-
     readme = (PROJECT / "README.md").read_text()
-    return re.search(r"^(dvc exp show[^\n#]*?)\s*(#.*)?$", readme, re.MULTILINE).group(1).strip()
+    command = re.search(r"^(dvc exp show --only-changed .*?)\s*(#.*)?$", readme, re.MULTILINE).group(1)
+    table = in_a_terminal([*shlex.split(command), "--no-pager"], repo, columns=120)
+    lines = table.splitlines()
+    header = next(line for line in lines if "Experiment" in line).split()
+    assert header == ["Experiment", "cnn.accuracy", "cnn.loss", "dense.accuracy", "dense.loss",
+                      "train_dense.learning_rate"], table
+    assert max(map(len, lines)) <= 120, table
+    rates = [line.split()[-1] for line in lines if re.search(r"\[[\w-]+\]", line)]
+    assert sorted(rates) == ["0.002", "0.003"], table  # each experiment's row, with its accuracies

@@ -1,19 +1,16 @@
 """End to end: the real `dvc repro` on real MNIST files (1000 images per file, 1 epoch)."""
 
 import json
-import re
 
 import pytest
 
-from tests.conftest import dvc, make_pipeline_repo, set_params
+from tests.conftest import dvc, make_pipeline_repo, set_params, stages_run
 
 pytestmark = pytest.mark.e2e
 
 STAGES = ["download", "preprocess", "train_dense", "train_cnn", "evaluate", "compare"]
 
 
-def stages_run(output):
-    return re.findall(r"Running stage '(\w+)'", output)
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +29,7 @@ def test_full_repro_runs_every_stage_in_order(built):
 def test_every_declared_output_exists(built):
     repo, _ = built
     for path in ["data/raw/train-images-idx3-ubyte.gz", "data/prepared/test_channel.npy",
-                 "models/dense.keras", "models/cnn.keras", "metrics/dense_history.csv",
+                 "models/seed-3/dense.keras", "models/seed-3/cnn.keras", "metrics/seed-3/dense_history.csv",
                  "metrics/cnn_predictions.csv", "reports/report.md", "dvc.lock"]:
         assert (repo / path).stat().st_size > 0, path
 

@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import MNIST_MIRROR, PROJECT, dvc, make_pipeline_repo, run, set_params
-from tests.e2e.test_pipeline import STAGES, stages_run
+from tests.conftest import MNIST_MIRROR, PROJECT, dvc, make_pipeline_repo, run, set_params, stages_run
+from tests.e2e.test_pipeline import STAGES
 
 pytestmark = pytest.mark.e2e
 
@@ -161,18 +161,18 @@ def test_4_push_clone_pull_then_checkout_an_older_commit(repo, tmp_path):
     dvc("pull", cwd=project)
     assert changed_stages(project) == set()
     assert stages_run(dvc("repro", cwd=project).stdout) == []
-    older_cnn = md5(project / "models" / "cnn.keras")
+    older_cnn = md5(project / "models" / "seed-3" / "cnn.keras")
     older_metrics = (project / "metrics" / "test.json").read_text()
 
     set_params(project / "params.yaml", {"train_cnn.epochs": 2})
     dvc("repro", cwd=project)
     commit(project, "CNN: 2 epochs")
-    assert md5(project / "models" / "cnn.keras") != older_cnn
+    assert md5(project / "models" / "seed-3" / "cnn.keras") != older_cnn
 
     run(["git", "checkout", "-q", "HEAD~1"], cwd=project)
     dvc("checkout", cwd=project)
-    assert md5(project / "models" / "cnn.keras") == older_cnn == locked_md5(project, "train_cnn",
-                                                                              "models/cnn.keras")
+    assert md5(project / "models" / "seed-3" / "cnn.keras") == older_cnn == locked_md5(project, "train_cnn",
+                                                                              "models/seed-3/cnn.keras")
     assert (project / "metrics" / "test.json").read_text() == older_metrics
     assert changed_stages(project) == set()
 

@@ -21,7 +21,8 @@ TRAINING = {"preprocess.max_examples": 12000, "train_dense.epochs": 2, "train_cn
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    """A folder with params.yaml and models/{dense,cnn}.keras trained by the real stages on real MNIST."""
+    """A folder with params.yaml and models/seed-3/{dense,cnn}.keras trained by the real stages on
+    real MNIST."""
     if not (MNIST_MIRROR / "train-images-idx3-ubyte.gz").exists():
         pytest.skip(f"no MNIST mirror at {MNIST_MIRROR}; set MNIST_MIRROR")
     folder = tmp_path_factory.mktemp("project")
@@ -32,8 +33,8 @@ def project(tmp_path_factory):
         preprocess(["--raw", str(MNIST_MIRROR), "--out", "prepared"])
         for main, layout, name in ((train_dense, "flat", "dense"), (train_cnn, "channel", "cnn")):
             main(train_arguments(folder / "prepared", layout, folder / name))
-            (folder / "models").mkdir(exist_ok=True)
-            (folder / name / "model.keras").rename(folder / "models" / f"{name}.keras")
+            (folder / "models" / "seed-3").mkdir(parents=True, exist_ok=True)
+            (folder / name / "model.keras").rename(folder / "models" / "seed-3" / f"{name}.keras")
     return folder
 
 
@@ -80,9 +81,10 @@ def test_agrees_with_evaluate_on_real_mnist_png(project, real_mnist_sample, tmp_
     for index, image in enumerate(images):
         Image.fromarray(image).save(tmp_path / "png" / f"{index:03d}.png")
     monkeypatch.chdir(project)
-    predict([str(tmp_path / "png")])  # default model: models/cnn.keras
+    predict([str(tmp_path / "png")])  # default model: models/seed-3/cnn.keras
     predicted = [int(models["cnn"]) for _, models in sorted(predictions(capsys.readouterr().out).items())]
-    _, _, evaluated = score(load_model(project / "models" / "cnn.keras"), images[..., np.newaxis] / 255.0,
+    model = load_model(project / "models" / "seed-3" / "cnn.keras")
+    _, _, evaluated = score(model, images[..., np.newaxis] / 255.0,
                          labels, batch_size=100)
     assert len(predicted) == len(images)
     assert np.mean(np.array(predicted) == evaluated) >= 0.98
@@ -106,6 +108,7 @@ def test_missing_model_says_how_to_train_it(tmp_path, monkeypatch):
     from dense_vs_cnn.core.errors import PipelineError
 
     draw_digits(tmp_path / "drawn")
+    (tmp_path / "params.yaml").write_text((PROJECT / "params.yaml").read_text())  # a project, not trained
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(PipelineError, match="models/cnn.keras is missing: run `dvc repro`"):
+    with pytest.raises(PipelineError, match="models/seed-3/cnn.keras is missing: run `dvc repro`"):
         predict([str(tmp_path / "drawn"), "--dataset", "mnist"])

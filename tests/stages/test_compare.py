@@ -33,11 +33,11 @@ def update_json(path, key, value):
     path.write_text(json.dumps({**content, key: value}))
 
 
-def write_results(folder, name, wrong, parameters, val_accuracies, images_per_second):
+def write_results(folder, name, wrong, parameters, val_accuracies, images_per_second, seed=3):
     """Metrics files as train and evaluate write them; `wrong`: indices of misclassified images."""
-    folder.mkdir(exist_ok=True)
-    timings = folder.parent / "timings"
-    timings.mkdir(exist_ok=True)
+    timings, data = folder.parent / "timings", folder.parent / "data"
+    for path in (folder / f"seed-{seed}", timings / f"seed-{seed}", data):
+        path.mkdir(parents=True, exist_ok=True)
     actual = np.arange(IMAGES) % 10
     predicted = actual.copy()
     predicted[wrong] = (actual[wrong] + 1) % 10
@@ -48,12 +48,18 @@ def write_results(folder, name, wrong, parameters, val_accuracies, images_per_se
     test = {"accuracy": float(np.mean(actual == predicted)), "loss": 0.0812 if name == "dense" else 0.0301,
             "parameters": parameters}
     update_json(folder / "test.json", name, test)
+    scores = json.loads((data / "scores.json").read_text()) if (data / "scores.json").exists() else {}
+    update_json(data / "scores.json", str(seed), {**scores.get(str(seed), {}), name: test})
+    all_seeds = pd.read_csv(data / "predictions.csv") if (data / "predictions.csv").exists() else \
+        pd.DataFrame({"actual": actual})
+    all_seeds[f"{name}_seed{seed}"] = predicted
+    all_seeds.to_csv(data / "predictions.csv", index=False)
     update_json(timings / "inference.json", name, {"images_per_second": images_per_second})
-    (timings / f"{name}_train.json").write_text(json.dumps({"train_seconds": 12.34}))
+    (timings / f"seed-{seed}" / f"{name}_train.json").write_text(json.dumps({"train_seconds": 12.34}))
     epochs = len(val_accuracies)
     history = pd.DataFrame({"epoch": range(1, epochs + 1), "accuracy": [0.9] * epochs, "loss": [0.3] * epochs,
                             "val_accuracy": val_accuracies, "val_loss": [0.2] * epochs})
-    history.to_csv(folder / f"{name}_history.csv", index=False)
+    history.to_csv(folder / f"seed-{seed}" / f"{name}_history.csv", index=False)
 
 
 @pytest.fixture
@@ -70,6 +76,10 @@ def metrics(tmp_path):
 def run_compare(metrics, tmp_path):
     report = tmp_path / "reports" / "report.md"
     compare(["--metrics-dir", str(metrics), "--timings-dir", str(tmp_path / "timings"),
+             "--history", str(metrics / "seed-3" / "{model}_history.csv"),
+             "--train-timing", str(tmp_path / "timings" / "seed-3" / "{model}_train.json"),
+             "--scores", str(tmp_path / "data" / "scores.json"),
+             "--predictions", str(tmp_path / "data" / "predictions.csv"),
              "--models", "dense", "cnn",
              "--test-images", str(tmp_path / "test_channel.npy"), "--code", str(PROJECT / "stages"),
              "--figures", str(tmp_path / "reports" / "figures"), "--report", str(report)])
@@ -77,8 +87,9 @@ def run_compare(metrics, tmp_path):
 
 
 def table_rows(report, header):
-    """{first cell: other cells} of the Markdown table right after the line `header`."""
-    lines = report.split(f"{header}\n\n", 1)[1].split("\n\n", 1)[0].splitlines()[2:]
+    """{first cell: other cells} of the first Markdown table after the line `header`."""
+    paragraphs = report.split(f"{header}\n\n", 1)[1].split("\n\n")
+    lines = next(paragraph for paragraph in paragraphs if paragraph.startswith("|")).splitlines()[2:]
     return {cells[0]: cells[1:] for cells in
             ([cell.strip() for cell in line.strip("|").split("|")] for line in lines)}
 
@@ -150,8 +161,8 @@ def test_french_report_numbers_equal_the_metrics_files_in_french(metrics, tmp_pa
     timings = metrics.parent / "timings"
     test = json.loads((metrics / "test.json").read_text())
     inference = json.loads((timings / "inference.json").read_text())
-    train = {name: json.loads((timings / f"{name}_train.json").read_text()) for name in models}
-    history = {name: pd.read_csv(metrics / f"{name}_history.csv") for name in models}
+    train = {name: json.loads((timings / "seed-3" / f"{name}_train.json").read_text()) for name in models}
+    history = {name: pd.read_csv(metrics / "seed-3" / f"{name}_history.csv") for name in models}
 
     verdict = report.split("\n\n")[1]
     points = 100 * (test["cnn"]["accuracy"] - test["dense"]["accuracy"])
@@ -230,3 +241,29 @@ def test_missing_metrics_say_how_to_build_them(metrics, tmp_path, tiny_params):
     (metrics / "dense_per_class.csv").unlink()
     with pytest.raises(PipelineError, match=r"dense_per_class.csv is missing: run `dvc repro`"):
         run_compare(metrics, tmp_path)
+
+
+def test_several_seeds_give_the_interval_across_seeds_and_a_table(metrics, tmp_path, tiny_params):
+    write_results(metrics, "dense", [3, 14, 25, 36, 47, 58], 109_386, [0.96, 0.975], 8470, seed=5)
+    write_results(metrics, "cnn", [3, 14, 100, 111, 120], 225_034, [0.985, 0.983], 2717, seed=5)
+    set_params(tiny_params, {"seeds": [3, 5]})
+    report = run_compare(metrics, tmp_path)
+    verdict = report.split("\n\n")[1]
+    # Dense 97.50 % then 98.50 %, CNN 99.00 % then 98.75 %: gaps 1.50 and 0.25 points.
+    assert verdict.startswith("**CNN wins across 2 seeds**: a mean test accuracy of 98.88 % (standard "
+                              "deviation 0.18 points) against 98.00 % (0.71 points) for Dense. The mean gap "
+                              "is 0.88 points, with a 95 % confidence interval of -7.07 to +8.82 points")
+    assert "CNN wins on 2 of the 2 seeds" in verdict and "randomness of training" in verdict
+    assert report.split("\n\n")[2].startswith("Seed 3's models, on the test images: **CNN wins**: 99.00 %")
+    rows = table_rows(report, "## Seeds")
+    assert rows == {"3": ["99.00 %", "97.50 %", "+1.50 points", "0.109"],
+                    "5": ["98.75 %", "98.50 %", "+0.25 points", "1"]}
+    assert "those of seed 3's models" in report
+
+
+def test_one_seed_says_what_the_verdict_leaves_out(metrics, tmp_path, tiny_params):
+    verdict = run_compare(metrics, tmp_path).split("\n\n")[1]
+    assert verdict.endswith("This covers the sampling of the test images only, not the randomness of "
+                            "training: each model was trained once, with seed 3. "
+                            "`dvc exp run -S 'seeds=[0,1,2,3,4]'` measures it too, by training each model "
+                            "with five seeds.")

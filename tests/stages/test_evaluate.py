@@ -20,6 +20,7 @@ def test_writes_metrics_and_predictions(prepared, dense_model, tmp_path):
     out = tmp_path / "metrics"
     evaluate(["--model", "dense", str(dense_model), str(prepared / "test_flat.npy"),
               "--labels", str(prepared / "test_labels.npy"), "--metrics", str(out / "test.json"),
+              "--scores", str(tmp_path / "scores.json"), "--predictions", str(tmp_path / "predictions.csv"),
               "--timing", str(tmp_path / "timings" / "inference.json"), "--out-dir", str(out)])
     metrics = json.loads((out / "test.json").read_text())["dense"]
     assert set(metrics) == {"accuracy", "loss", "parameters"}  # no timing: metrics diff stays quiet
@@ -47,5 +48,6 @@ def test_a_model_that_fails_leaves_no_result_of_the_others(prepared, dense_model
         evaluate(["--model", "dense", str(dense_model), str(prepared / "test_flat.npy"),
                   "--model", "cnn", str(tmp_path / "broken.keras"), str(prepared / "test_channel.npy"),
                   "--labels", str(prepared / "test_labels.npy"), "--metrics", str(out / "test.json"),
+                  "--scores", str(out / "scores.json"), "--predictions", str(out / "predictions.csv"),
                   "--timing", str(out / "inference.json"), "--out-dir", str(out)])
     assert not out.exists()

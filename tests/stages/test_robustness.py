@@ -47,7 +47,8 @@ def assert_one_error_line(result, expected):
 # --- Params: checked before loading data or importing TensorFlow ----------------------------
 
 # Each stage's own arguments, as dvc.yaml gives them (relative paths: none exists in tmp_path).
-ARGUMENTS = {name: shlex.split(stage["cmd"])[3:]
+# (Templated values as DVC fills them in for the project's params: seeds [3].)
+ARGUMENTS = {name: shlex.split(stage["cmd"].replace("${item.seed}", "3").replace("${seeds[0]}", "3"))[3:]
              for name, stage in yaml.safe_load((PROJECT / "dvc.yaml").read_text())["stages"].items()}
 
 
@@ -125,6 +126,7 @@ def test_corrupt_model_stops_evaluate(prepared, tmp_path):
     result = run_stage("evaluate", ["--model", "dense", "broken.keras", str(prepared / "test_flat.npy"),
                                     "--labels", str(prepared / "test_labels.npy"),
                                     "--metrics", "out/test.json", "--timing", "out/inference.json",
+                                    "--scores", "out/scores.json", "--predictions", "out/predictions.csv",
                                     "--out-dir", "out"],
                        tmp_path)
     assert_one_error_line(result, "broken.keras is not a loadable Keras model (")
