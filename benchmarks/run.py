@@ -101,9 +101,10 @@ def accuracies(repo):
 
 
 def fit_seconds(repo):
-    """{model: training seconds} from timings/<model>_train.json."""
-    return {model: json.loads((repo / "timings" / f"{model}_train.json").read_text())["train_seconds"]
-            for model in ("dense", "cnn")}
+    """{model: training seconds} of the first seed's models, from timings/seed-<seed>/<model>_train.json."""
+    seed = yaml.safe_load((repo / "params.yaml").read_text())["seeds"][0]
+    return {model: json.loads((repo / "timings" / f"seed-{seed}" / f"{model}_train.json").read_text())
+            ["train_seconds"] for model in ("dense", "cnn")}
 
 
 def inference_seconds(repo):
