@@ -20,9 +20,11 @@ from dense_vs_cnn.core.datasets import DATASETS, get_dataset
 from dense_vs_cnn.core.errors import PipelineError, run_stage
 from dense_vs_cnn.core.params import load_params
 from dense_vs_cnn.predict.images import load_gray, to_mnist
+from dense_vs_cnn.predict.models import DEFAULT_MODEL, MODELS_DIR, classify, load_models, model_paths, ranked
 
-DEFAULT_MODEL = "models/cnn.keras"
-TOP = 3
+MODEL_HELP = (f"a .keras model, an artifact name from dvc.yaml (cnn, dense), or `all` for every "
+              f"model in {MODELS_DIR}/")
+DATASET_HELP = "whose class names to use (default: data.dataset in params.yaml, else mnist)"
 
 
 def image_paths(arguments):
@@ -38,36 +40,26 @@ def image_paths(arguments):
     return paths
 
 
-def model_paths(choice):
-    """`all` is every .keras model beside the default one (models/dense.keras, models/cnn.keras)."""
-    if choice == "all":
-        return sorted(Path(DEFAULT_MODEL).parent.glob("*.keras"))
-    return [Path(choice)]
+def dataset_name(choice):
+    """--dataset if given, else data.dataset of the project's params.yaml, else mnist."""
+    if choice:
+        return choice
+    return load_params(["data"])["data"]["dataset"] if Path("params.yaml").exists() else "mnist"
 
 
-def top_classes(probabilities, class_names, top=TOP):
-    """'3 (3 98.1%, 8 1.2%, 5 0.3%)': the best class, then the `top` best with their probability."""
-    best = np.argsort(probabilities)[::-1][:top]
-    ranked = ", ".join(f"{class_names[index]} {probabilities[index]:.1%}" for index in best)
-    return f"{class_names[best[0]]} ({ranked})"
-
-
-def classify(models, images):
-    """{model name: probabilities (N, classes)} for a stack of 28x28 images; each model gets its layout."""
-    return {name: model.predict(images.reshape((len(images), *model.input_shape[1:])), verbose=0)
-            for name, model in models.items()}
+def top_classes(probabilities, class_names):
+    """'3 (3 98.1%, 8 1.2%, 5 0.3%)': the best class, then the best few with their probability."""
+    best = ranked(probabilities, class_names)
+    return f"{best[0][0]} ({', '.join(f'{name} {probability:.1%}' for name, probability in best)})"
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="digits-predict", description=__doc__.splitlines()[0])
     parser.add_argument("images", nargs="+", help="image files or folders of images")
-    parser.add_argument("--model", default=DEFAULT_MODEL,
-                        help=f"a .keras model, or `all` for every model beside {DEFAULT_MODEL}")
-    parser.add_argument("--dataset", choices=sorted(DATASETS),
-                        help="whose class names to print (default: data.dataset in params.yaml, else mnist)")
+    parser.add_argument("--model", default=str(DEFAULT_MODEL), help=MODEL_HELP)
+    parser.add_argument("--dataset", choices=sorted(DATASETS), help=DATASET_HELP)
     args = parser.parse_args(argv)
-    dataset = args.dataset or (load_params(["data"])["data"]["dataset"] if Path("params.yaml").exists()
-                               else "mnist")
+    dataset = dataset_name(args.dataset)
     class_names = get_dataset(dataset).class_names
     paths = image_paths(args.images)
     if not paths:
@@ -79,15 +71,7 @@ def main(argv=None):
             tensors[path] = to_mnist(load_gray(path))
         except (PipelineError, ValueError) as error:
             failures.append(f"{path}: {error}" if isinstance(error, ValueError) else str(error))
-    from dense_vs_cnn.model.saving import load_model  # imports TensorFlow: only once arguments are checked
-
-    models = {path.stem: load_model(path) for path in model_paths(args.model)}
-    if not models:
-        raise PipelineError(f"no .keras model in {Path(DEFAULT_MODEL).parent}: run `dvc repro` first")
-    for name, model in models.items():
-        if model.output_shape[-1] != len(class_names):
-            raise PipelineError(f"model {name} has {model.output_shape[-1]} classes but {dataset} has "
-                                f"{len(class_names)}: pass the right --dataset")
+    models = load_models(model_paths(args.model), class_names, dataset)
 
     if tensors:
         probabilities = classify(models, np.stack(list(tensors.values())))

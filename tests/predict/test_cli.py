@@ -10,31 +10,7 @@ from PIL import Image, ImageDraw, ImageFont
 from dense_vs_cnn.evaluation.scoring import score
 from dense_vs_cnn.model.saving import load_model
 from dense_vs_cnn.predict.cli import main as predict
-from stages.preprocess import main as preprocess
-from stages.train_cnn import main as train_cnn
-from stages.train_dense import main as train_dense
-from tests.conftest import MNIST_MIRROR, PROJECT, run, set_params, train_arguments
-
-# Enough real MNIST for models that read clean digits well, in well under a minute.
-TRAINING = {"preprocess.max_examples": 12000, "train_dense.epochs": 2, "train_cnn.epochs": 2}
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    """A folder with params.yaml and models/{dense,cnn}.keras trained by the real stages on real MNIST."""
-    if not (MNIST_MIRROR / "train-images-idx3-ubyte.gz").exists():
-        pytest.skip(f"no MNIST mirror at {MNIST_MIRROR}; set MNIST_MIRROR")
-    folder = tmp_path_factory.mktemp("project")
-    (folder / "params.yaml").write_text((PROJECT / "params.yaml").read_text())
-    set_params(folder / "params.yaml", TRAINING)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(folder)
-        preprocess(["--raw", str(MNIST_MIRROR), "--out", "prepared"])
-        for main, layout, name in ((train_dense, "flat", "dense"), (train_cnn, "channel", "cnn")):
-            main(train_arguments(folder / "prepared", layout, folder / name))
-            (folder / "models").mkdir(exist_ok=True)
-            (folder / name / "model.keras").rename(folder / "models" / f"{name}.keras")
-    return folder
+from tests.conftest import PROJECT, run
 
 
 def draw_digits(folder):
