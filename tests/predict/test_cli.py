@@ -85,3 +85,13 @@ def test_missing_model_says_how_to_train_it(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(PipelineError, match="models/cnn.keras is missing: run `dvc repro`"):
         predict([str(tmp_path / "drawn"), "--dataset", "mnist"])
+
+
+def test_an_artifact_name_is_the_model_dvc_yaml_names(project, tmp_path, monkeypatch, capsys):
+    draw_digits(tmp_path / "drawn")
+    monkeypatch.chdir(project)
+    predict([str(tmp_path / "drawn"), "--model", "dense"])
+    by_name = capsys.readouterr().out
+    predict([str(tmp_path / "drawn"), "--model", "models/dense.keras"])
+    assert by_name == capsys.readouterr().out
+    assert set(model for row in predictions(by_name).values() for model in row) == {"dense"}

@@ -161,8 +161,7 @@ def test_a_drawn_digit_gets_the_answers_of_digits_predict(server, browser, proje
         page.screenshot(path=tmp_path / "demo.png")
         if os.environ.get("DEMO_SCREENSHOT"):
             shutil.copy(tmp_path / "demo.png", os.environ["DEMO_SCREENSHOT"])
-        print(f"release to answer: {seconds * 1000:.0f} ms in the test, "
-              f"{page.locator('#message').inner_text()} by the page; screenshot {tmp_path / 'demo.png'}")
+        print(f"\nscreenshot: {tmp_path / 'demo.png'}")
 
         expected = digits_predict(tmp_path / "drawing.png", project)
         assert shown_answers(page) == expected and set(expected) == {"cnn", "dense"}
@@ -171,11 +170,19 @@ def test_a_drawn_digit_gets_the_answers_of_digits_predict(server, browser, proje
                                                                     for answer in expected.values()]
         mnist_view = np.round(to_mnist(load_gray(tmp_path / "drawing.png")) * 255)
         np.testing.assert_array_equal(seen_image(page), mnist_view)
-        assert seconds < 5
 
         page.click("#clear")
         assert page.locator("#message").inner_text() == "draw a digit"
         assert page.locator(".model").count() == 0 and not seen_image(page).any()
+
+        # Release to answer, as the browser sees it: the first answer above paid Keras' one-off set-up.
+        times = [seconds]
+        for _ in range(9):
+            page.click("#clear")
+            times.append(draw(page, SEVEN)[1])
+        print(f"release of the last stroke to the answers shown: median {np.median(times) * 1000:.0f} ms "
+              f"of {len(times)} (max {max(times) * 1000:.0f} ms)")
+        assert np.median(times) < 1
 
 
 @pytest.mark.browser
