@@ -20,7 +20,6 @@ Needs the `demo` extra: pip install -e ".[demo]".
 import argparse
 import contextlib
 import io
-import os
 import socket
 import sys
 import threading
@@ -104,10 +103,15 @@ def create_app(models, class_names, dataset, problem=None):
 
 def listening_socket(host, port):
     """A socket already listening on host:port (port 0: any free port), or a clear error."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     try:
-        return socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
-    except OSError as error:  # create_server's message repeats the address: the errno's words suffice
-        reason = os.strerror(error.errno) if error.errno else str(error)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # restart at once after a stop
+        sock.bind((host, port))
+        sock.listen()
+        return sock
+    except (OSError, OverflowError) as error:  # OverflowError: a port over 65535
+        sock.close()
+        reason = getattr(error, "strerror", None) or error
         raise PipelineError(f"cannot listen on {host}:{port} ({reason}): "
                             "pass another --port, or a --host of this machine") from None
 
