@@ -20,11 +20,11 @@ from dense_vs_cnn.core.datasets import DATASETS, get_dataset
 from dense_vs_cnn.core.errors import PipelineError, run_stage
 from dense_vs_cnn.core.params import load_params
 from dense_vs_cnn.predict.images import load_gray, to_mnist
+from dense_vs_cnn.predict.models import classify, default_model, load_models, model_paths, ranked
 
-# Where dvc.yaml's train stages save each seed's models; the first seed's serve by default.
-MODELS_FOLDER = "models/seed-{seed}"
-DEFAULT_MODEL = "cnn.keras"
-TOP = 3
+MODEL_HELP = ("a .keras model, an artifact name from dvc.yaml (cnn, dense), or `all` for both models "
+              "of the first seed (models/seed-<first of params.yaml's seeds>/)")
+DATASET_HELP = "whose class names to use (default: data.dataset in params.yaml, else mnist)"
 
 
 def image_paths(arguments):
@@ -40,39 +40,26 @@ def image_paths(arguments):
     return paths
 
 
-def model_paths(choice, folder):
-    """`choice` is a .keras path, or `all`: every model in `folder` (the first seed's, in dvc.yaml)."""
-    if choice == "all":
-        # Hidden files are the temporaries of an interrupted training (core/files.py), not models.
-        return sorted(path for path in Path(folder).glob("*.keras") if not path.name.startswith("."))
-    return [Path(choice)]
+def dataset_name(choice):
+    """--dataset if given, else data.dataset of the project's params.yaml, else mnist."""
+    if choice:
+        return choice
+    return load_params(["data"])["data"]["dataset"] if Path("params.yaml").exists() else "mnist"
 
 
-def top_classes(probabilities, class_names, top=TOP):
-    """'3 (3 98.1%, 8 1.2%, 5 0.3%)': the best class, then the `top` best with their probability."""
-    best = np.argsort(probabilities)[::-1][:top]
-    ranked = ", ".join(f"{class_names[index]} {probabilities[index]:.1%}" for index in best)
-    return f"{class_names[best[0]]} ({ranked})"
-
-
-def classify(models, images):
-    """{model name: probabilities (N, classes)} for a stack of 28x28 images; each model gets its layout."""
-    return {name: model.predict(images.reshape((len(images), *model.input_shape[1:])), verbose=0)
-            for name, model in models.items()}
+def top_classes(probabilities, class_names):
+    """'3 (3 98.1%, 8 1.2%, 5 0.3%)': the best class, then the best few with their probability."""
+    best = ranked(probabilities, class_names)
+    return f"{best[0][0]} ({', '.join(f'{name} {probability:.1%}' for name, probability in best)})"
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="digits-predict", description=__doc__.splitlines()[0])
     parser.add_argument("images", nargs="+", help="image files or folders of images")
-    parser.add_argument("--model", help=f"a .keras model, or `all` for every model of the first seed "
-                                        f"(default: {MODELS_FOLDER}/{DEFAULT_MODEL}, first of `seeds`)")
-    parser.add_argument("--dataset", choices=sorted(DATASETS),
-                        help="whose class names to print (default: data.dataset in params.yaml, else mnist)")
+    parser.add_argument("--model", help=MODEL_HELP + " (default: that folder's cnn.keras)")
+    parser.add_argument("--dataset", choices=sorted(DATASETS), help=DATASET_HELP)
     args = parser.parse_args(argv)
-    params = load_params(["data", "seeds"]) if Path("params.yaml").exists() else None
-    dataset = args.dataset or (params["data"]["dataset"] if params else "mnist")
-    folder = Path(MODELS_FOLDER.format(seed=params["seeds"][0] if params else 0))
-    choice = args.model or str(folder / DEFAULT_MODEL)
+    dataset = dataset_name(args.dataset)
     class_names = get_dataset(dataset).class_names
     paths = image_paths(args.images)
     if not paths:
@@ -84,15 +71,7 @@ def main(argv=None):
             tensors[path] = to_mnist(load_gray(path))
         except (PipelineError, ValueError) as error:
             failures.append(f"{path}: {error}" if isinstance(error, ValueError) else str(error))
-    from dense_vs_cnn.model.saving import load_model  # imports TensorFlow: only once arguments are checked
-
-    models = {path.stem: load_model(path) for path in model_paths(choice, folder)}
-    if not models:
-        raise PipelineError(f"no .keras model in {folder}: run `dvc repro` first")
-    for name, model in models.items():
-        if model.output_shape[-1] != len(class_names):
-            raise PipelineError(f"model {name} has {model.output_shape[-1]} classes but {dataset} has "
-                                f"{len(class_names)}: pass the right --dataset")
+    models = load_models(model_paths(args.model or str(default_model())), class_names, dataset)
 
     if tensors:
         probabilities = classify(models, np.stack(list(tensors.values())))

@@ -6,6 +6,8 @@ their centre of mass sits at the centre. `to_mnist` does exactly that to any gra
 picture; `load_gray` reads the picture with bounded memory.
 """
 
+import io
+import os
 import warnings
 from pathlib import Path
 
@@ -22,16 +24,20 @@ MIN_CONTRAST = 0.15  # ink must differ this much from the background, on a 0-1 s
 NOISE = 0.2  # after scaling the ink to 0-1: fainter pixels are paper texture or JPEG noise
 
 
-def load_gray(path):
-    """Read an image file as a 2-D float32 array in [0, 1] (1 = white), at most WORK_SIZE wide."""
-    path = Path(path)
-    if path.is_file() and path.stat().st_size == 0:
-        raise PipelineError(f"{path}: the file is empty")
+def load_gray(source, name=None):
+    """Read an image as a 2-D float32 array in [0, 1] (1 = white), at most WORK_SIZE wide.
+
+    `source` is a path, or an open binary file (an upload held in io.BytesIO) that error
+    messages call `name`.
+    """
+    name = name or source
+    if _size(source) == 0:
+        raise PipelineError(f"{name}: the file is empty")
     try:
         with warnings.catch_warnings():
             # Pillow only warns between its own limit and twice it: make that an error too.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:  # reads the header only
+            with Image.open(source) as image:  # reads the header only
                 if image.width * image.height > MAX_PIXELS:
                     raise Image.DecompressionBombError(f"{image.width}x{image.height} pixels")
                 image.draft("L", (WORK_SIZE, WORK_SIZE))  # JPEG: decode at 1/2 to 1/8 scale
@@ -44,16 +50,23 @@ def load_gray(path):
                 image.thumbnail((WORK_SIZE, WORK_SIZE))
                 return np.asarray(image, dtype=np.float32) / 255.0
     except FileNotFoundError:
-        raise PipelineError(f"{path}: no such file") from None
+        raise PipelineError(f"{name}: no such file") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise PipelineError(
-            f"{path}: image too large ({error}); the limit is {MAX_PIXELS:,} pixels: "
+            f"{name}: image too large ({error}); the limit is {MAX_PIXELS:,} pixels: "
             "shrink it first (a digit needs no more than a few hundred pixels a side)"
         ) from None
     except UnidentifiedImageError:
-        raise PipelineError(f"{path}: not an image Pillow can read (use PNG or JPEG)") from None
+        raise PipelineError(f"{name}: not an image Pillow can read (use PNG or JPEG)") from None
     except OSError as error:  # truncated or damaged data
-        raise PipelineError(f"{path}: damaged image ({error})") from None
+        raise PipelineError(f"{name}: damaged image ({error})") from None
+
+
+def _size(source):
+    """Bytes in a path's file or in an open binary file; None when the path is no file."""
+    if isinstance(source, (str, os.PathLike)):
+        return Path(source).stat().st_size if Path(source).is_file() else None
+    return source.getbuffer().nbytes if isinstance(source, io.BytesIO) else None
 
 
 def to_mnist(gray):

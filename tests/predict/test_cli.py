@@ -10,32 +10,7 @@ from PIL import Image, ImageDraw, ImageFont
 from dense_vs_cnn.evaluation.scoring import score
 from dense_vs_cnn.model.saving import load_model
 from dense_vs_cnn.predict.cli import main as predict
-from stages.preprocess import main as preprocess
-from stages.train_cnn import main as train_cnn
-from stages.train_dense import main as train_dense
-from tests.conftest import MNIST_MIRROR, PROJECT, run, set_params, train_arguments
-
-# Enough real MNIST for models that read clean digits well, in well under a minute.
-TRAINING = {"preprocess.max_examples": 12000, "train_dense.epochs": 2, "train_cnn.epochs": 2}
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    """A folder with params.yaml and models/seed-3/{dense,cnn}.keras trained by the real stages on
-    real MNIST."""
-    if not (MNIST_MIRROR / "train-images-idx3-ubyte.gz").exists():
-        pytest.skip(f"no MNIST mirror at {MNIST_MIRROR}; set MNIST_MIRROR")
-    folder = tmp_path_factory.mktemp("project")
-    (folder / "params.yaml").write_text((PROJECT / "params.yaml").read_text())
-    set_params(folder / "params.yaml", TRAINING)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(folder)
-        preprocess(["--raw", str(MNIST_MIRROR), "--out", "prepared"])
-        for main, layout, name in ((train_dense, "flat", "dense"), (train_cnn, "channel", "cnn")):
-            main(train_arguments(folder / "prepared", layout, folder / name))
-            (folder / "models" / "seed-3").mkdir(parents=True, exist_ok=True)
-            (folder / name / "model.keras").rename(folder / "models" / "seed-3" / f"{name}.keras")
-    return folder
+from tests.conftest import PROJECT, run
 
 
 def draw_digits(folder):
@@ -112,3 +87,13 @@ def test_missing_model_says_how_to_train_it(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(PipelineError, match="models/seed-3/cnn.keras is missing: run `dvc repro`"):
         predict([str(tmp_path / "drawn"), "--dataset", "mnist"])
+
+
+def test_an_artifact_name_is_the_model_dvc_yaml_names(project, tmp_path, monkeypatch, capsys):
+    draw_digits(tmp_path / "drawn")
+    monkeypatch.chdir(project)
+    predict([str(tmp_path / "drawn"), "--model", "dense"])
+    by_name = capsys.readouterr().out
+    predict([str(tmp_path / "drawn"), "--model", "models/seed-3/dense.keras"])
+    assert by_name == capsys.readouterr().out
+    assert set(model for row in predictions(by_name).values() for model in row) == {"dense"}

@@ -1,3 +1,4 @@
+import io
 import warnings
 
 import numpy as np
@@ -78,3 +79,13 @@ def test_truncated_image_is_damaged(tmp_path):
     (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 3])
     with pytest.raises(PipelineError, match="cut.jpg: damaged image"):
         load_gray(tmp_path / "cut.jpg")
+
+
+def test_an_upload_is_read_from_its_bytes_and_named_in_messages(tmp_path):
+    Image.new("L", (300, 200), 255).save(tmp_path / "paper.png")
+    data = (tmp_path / "paper.png").read_bytes()
+    np.testing.assert_array_equal(load_gray(io.BytesIO(data), "paper.png"), load_gray(tmp_path / "paper.png"))
+    with pytest.raises(PipelineError, match="^drawing.png: the file is empty$"):
+        load_gray(io.BytesIO(b""), "drawing.png")
+    with pytest.raises(PipelineError, match="^notes.png: not an image Pillow can read"):
+        load_gray(io.BytesIO(b"hello"), "notes.png")

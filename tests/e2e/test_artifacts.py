@@ -1,0 +1,72 @@
+"""End to end: the models as DVC artifacts (README, "The models as DVC artifacts").
+
+In a temporary repository at tiny params: `dvc repro`, push to a local DVC remote (a
+folder), register versions with `gto register`, then `dvc artifacts get REPO cnn` from
+another folder, with the repository's own cache gone so that only the remote can serve it.
+"""
+
+import hashlib
+import shutil
+import sys
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+
+from dense_vs_cnn.model.saving import load_model
+from tests.conftest import PROJECT, dvc, make_pipeline_repo, run, set_params
+
+pytestmark = pytest.mark.e2e
+
+
+def commit(repo, message):
+    run(["git", "add", "-A"], cwd=repo)
+    run(["git", "commit", "-q", "-m", message], cwd=repo)
+
+
+def locked_md5(repo, path):
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())
+    return next(out["md5"] for stage in lock["stages"].values() for out in stage.get("outs", [])
+                if out["path"] == path)
+
+
+def get_artifact(repo, folder, *arguments):
+    """`dvc artifacts get REPO cnn ...` run in a new `folder`; the md5 of the file it wrote."""
+    folder.mkdir()
+    result = dvc("artifacts", "get", str(repo), "cnn", *arguments, cwd=folder)
+    assert "Downloaded 1 file(s) to 'cnn.keras'" in result.stdout
+    return hashlib.md5((folder / "cnn.keras").read_bytes()).hexdigest()
+
+
+def test_registered_model_versions_are_downloaded_from_the_remote(tmp_path):
+    repo = make_pipeline_repo(tmp_path)
+    dvc("repro", cwd=repo)
+    dvc("remote", "add", "-d", "storage", str(tmp_path / "remote"), cwd=repo)
+    commit(repo, "results and a DVC remote")
+    dvc("push", cwd=repo)
+    assert "Created git tag 'cnn@v0.0.1'" in run(["gto", "register", "cnn"], cwd=repo).stdout
+    first = locked_md5(repo, "models/cnn.keras")
+
+    # The artifact name works where a path does, in digits-predict.
+    Image.fromarray(np.pad(np.full((20, 4), 255, np.uint8), 4)).save(tmp_path / "one.png")
+    predict = [sys.executable, "-m", "dense_vs_cnn.predict.cli", str(tmp_path / "one.png")]
+    env = {"PYTHONPATH": str(PROJECT)}
+    by_name = run([*predict, "--model", "cnn"], cwd=repo, env=env).stdout
+    assert by_name == run([*predict, "--model", "models/cnn.keras"], cwd=repo, env=env).stdout
+    assert " cnn: " in by_name
+
+    # A second version: the CNN trained for one more epoch.
+    set_params(repo / "params.yaml", {"train_cnn.epochs": 2})
+    dvc("repro", cwd=repo)
+    commit(repo, "CNN: 2 epochs")
+    dvc("push", cwd=repo)
+    assert "Created git tag 'cnn@v0.0.2'" in run(["gto", "register", "cnn"], cwd=repo).stdout
+    second = locked_md5(repo, "models/cnn.keras")
+    assert second != first
+
+    shutil.rmtree(repo / ".dvc" / "cache")  # only the remote holds the models now
+    assert get_artifact(repo, tmp_path / "latest") == second
+    assert get_artifact(repo, tmp_path / "first", "--rev", "v0.0.1") == first
+    model = load_model(tmp_path / "latest" / "cnn.keras")  # safe mode
+    assert model.output_shape == (None, 10)
