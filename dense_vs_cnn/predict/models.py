@@ -10,6 +10,7 @@ both commands run.
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.core.params import load_params
@@ -34,14 +35,17 @@ def default_model():
 
 
 def artifact_paths(project="."):
-    """{artifact name: path} of dvc.yaml's `artifacts:` section, as DVC resolves it; {} elsewhere."""
-    if not Path(project, "dvc.yaml").is_file():
+    """{artifact name: path} of dvc.yaml's `artifacts:` section, its `${...}` filled in from
+    params.yaml by DVC's own templating (as `dvc artifacts get` sees them); {} elsewhere."""
+    project_file, params_file = Path(project, "dvc.yaml"), Path(project, "params.yaml")
+    if not project_file.is_file():
         return {}
-    from dvc.repo import Repo  # a second to import: only when an artifact name may be meant
+    from dvc.fs import LocalFileSystem  # DVC: a second to import, only when an artifact name may be meant
+    from dvc.parsing.context import Context
 
-    with Repo(str(project), uninitialized=True) as repo:  # reads dvc.yaml, fills in ${seeds[0]}
-        artifacts = repo.artifacts.read().get("dvc.yaml", {})
-    return {name: Path(artifact.path) for name, artifact in artifacts.items()}
+    artifacts = (yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}).get("artifacts") or {}
+    context = Context.load_from(LocalFileSystem(), str(params_file)) if params_file.is_file() else Context()
+    return {name: Path(context.resolve_str(artifact["path"])) for name, artifact in artifacts.items()}
 
 
 def model_paths(choice, project="."):
