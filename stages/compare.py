@@ -17,6 +17,7 @@ import os
 import platform
 from pathlib import Path
 
+from dense_vs_cnn.core.checks import check_images, check_result
 from dense_vs_cnn.core.datasets import get_dataset
 from dense_vs_cnn.core.errors import PipelineError, run_stage
 from dense_vs_cnn.core.files import load_array, read_csv, read_json, write_text
@@ -30,11 +31,15 @@ from dense_vs_cnn.report.strings import STRINGS
 FOOTER_SECTIONS = ["seed", "data", "preprocess", "train_dense", "train_cnn", "evaluate", "compare"]
 
 
-def load_results(metrics_dir, name):
-    parts = ("test", "train", "inference")
-    results = {part: read_json(Path(metrics_dir, f"{name}_{part}.json")) for part in parts}
+def load_results(metrics_dir, name, num_classes):
+    """Every result file of model `name`, checked: they are git-tracked, so hand-editable."""
+    results = {}
+    for part in ("test", "train", "inference"):
+        path = Path(metrics_dir, f"{name}_{part}.json")
+        results[part] = check_result(part, read_json(path), path, num_classes)
     for part in ("history", "predictions", "per_class"):
-        results[part] = read_csv(Path(metrics_dir, f"{name}_{part}.csv"))
+        path = Path(metrics_dir, f"{name}_{part}.csv")
+        results[part] = check_result(part, read_csv(path), path, num_classes)
     return results
 
 
@@ -51,10 +56,11 @@ def main(argv=None):
     params = load_params(FOOTER_SECTIONS)
     settings, dataset = params["compare"], get_dataset(params["data"]["dataset"])
     words = STRINGS[settings["language"]]
-    results = {name: load_results(args.metrics_dir, name) for name in args.models}
+    results = {name: load_results(args.metrics_dir, name, len(dataset.class_names)) for name in args.models}
     analysis = head_to_head(results, len(dataset.class_names), settings["bootstrap_samples"],
                             settings["bootstrap_seed"], MOST_CONFUSED_PAIRS)
     images = load_array(args.test_images)
+    check_images(images, args.test_images)
     if len(images) != analysis["images"]:
         raise PipelineError(f"{args.test_images} holds {len(images)} images but the predictions cover "
                             f"{analysis['images']}: run `dvc repro`")

@@ -25,7 +25,7 @@ def main(argv=None):
     settings = params["download"]
     mirrors = settings["mirrors"] + (list(dataset.mirrors) if settings["public_mirrors"] else [])
     download(
-        files=dataset.files.values(),
+        files=dataset.downloads(),
         sources=sources_from(mirrors, os.environ),
         out_dir=args.out,
         timeout=settings["timeout_seconds"],

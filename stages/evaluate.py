@@ -8,6 +8,8 @@ Writes: into --out-dir (metrics/), per model NAME:
                          plot, and the paired predictions compare tests significance on
   NAME_per_class.csv     precision, recall and F1 per class, with its number of images
 Params: evaluate.batch_size (inference only: it changes speed, not results).
+
+Every model is scored before anything is written: a bad model leaves the previous files.
 """
 
 import argparse
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from dense_vs_cnn.core.checks import check_examples
 from dense_vs_cnn.core.errors import run_stage
 from dense_vs_cnn.core.files import atomic_path, load_array, write_json
 from dense_vs_cnn.core.params import load_params
@@ -34,11 +37,14 @@ def main(argv=None):
     from dense_vs_cnn.evaluation.scoring import check_input_shape, score  # imports TensorFlow
     from dense_vs_cnn.model.saving import load_model
 
+    scored = {}
     for name, model_path, images_path in args.model:
         images = load_array(images_path)
         model = load_model(model_path)
+        check_examples(images, images_path, labels, args.labels, model.output_shape[-1])
         check_input_shape(model, model_path, images.shape[1:])
-        metrics, speed, predicted = score(model, images, labels, batch_size)
+        scored[name] = model, *score(model, images, labels, batch_size, name=model_path)
+    for name, (model, metrics, speed, predicted) in scored.items():
         write_json(Path(args.out_dir, f"{name}_test.json"), metrics)
         write_json(Path(args.out_dir, f"{name}_inference.json"), speed)
         with atomic_path(Path(args.out_dir, f"{name}_predictions.csv")) as temporary:

@@ -3,14 +3,18 @@
 Each stage calls `load_params([...sections])` once in main() and passes plain values
 on; nothing else reads params.yaml. A bad value stops the stage with one message that
 names the key and what is allowed; an unknown key suggests the closest valid one.
+Every value that passes runs: what TensorFlow, NumPy or the memory cannot take is
+bounded here, with the bound and its reason in the message.
 """
 
 import difflib
+import math
+import re
 from pathlib import Path
 
 import yaml
 
-from dense_vs_cnn.core.datasets import DATASETS
+from dense_vs_cnn.core.datasets import DATASETS, IMAGE_SIZE
 from dense_vs_cnn.core.errors import PipelineError
 
 # Names Keras accepts (keras.optimizers.get / keras.activations.get) and the code's own
@@ -28,6 +32,16 @@ DISTRIBUTIONS = ("auto", "none", "mirrored", "multi_worker")  # dense_vs_cnn/mod
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
 
+class _Loader(yaml.SafeLoader):
+    """PyYAML reads YAML 1.1, where `1e-3` (no dot) is a string; DVC reads YAML 1.2, where it is
+    0.001. This loader reads such numbers as DVC does, so params.yaml means one thing."""
+
+
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float",
+                              re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$"),
+                              list("-+.0123456789"))
+
+
 def _rule(test, wanted):
     def check(value):
         return None if test(value) else wanted
@@ -39,7 +53,8 @@ def _is_int(value):
 
 
 def _is_number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """An int or a finite float: `1.0e+400` reads as infinity, which no computation survives."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def one_of(allowed):
@@ -60,31 +75,41 @@ def list_of(check, wanted):
     )
 
 
+def int_up_to(high, why):
+    return _rule(lambda value: _is_int(value) and 0 < value <= high,
+                 f"a positive integer, at most {high} ({why})")
+
+
 positive_int = _rule(lambda value: _is_int(value) and value > 0, "a positive integer")
 non_negative_int = _rule(lambda value: _is_int(value) and value >= 0, "an integer >= 0")
-positive_number = _rule(lambda value: _is_number(value) and value > 0, "a positive number")
+positive_number = _rule(lambda value: _is_number(value) and value > 0, "a positive, finite number")
+# TensorFlow holds batch sizes and step counts in 32-bit integers.
+batch_size = int_up_to(2**31 - 1, "TensorFlow's 32-bit sizes")
 fraction = _rule(lambda value: _is_number(value) and 0 < value < 1, "a number between 0 and 1 (exclusive)")
 boolean = _rule(lambda value: isinstance(value, bool), "true or false")
 text = _rule(lambda value: isinstance(value, str) and value != "", "a non-empty string")
 
 TRAINING = {
     "epochs": positive_int,
-    "batch_size": positive_int,
+    "batch_size": batch_size,
     "optimizer": one_of(OPTIMIZERS),
     "learning_rate": positive_number,
     "learning_rate_schedule": one_of(SCHEDULES),
     "loss": one_of(LOSSES),
-    "steps_per_execution": positive_int,
+    # Keras' progress bar grows with it (2**31 - 1 writes a 4 GB line); 64 already saves most overhead.
+    "steps_per_execution": int_up_to(1000, "more saves nothing and floods the progress bar"),
     "precision": one_of(PRECISIONS),
 }
 
 SCHEMAS = {
-    "seed": non_negative_int,
+    "seed": _rule(lambda value: _is_int(value) and 0 <= value < 2**32,
+                  f"an integer from 0 to {2**32 - 1} (the seeds NumPy and Keras take)"),
     "data": {"dataset": one_of(tuple(DATASETS))},
     "download": {
         "mirrors": _rule(lambda value: isinstance(value, list) and all(text(item) is None for item in value),
                          "a list (possibly empty) of URLs or folders"),
-        "timeout_seconds": positive_number,
+        "timeout_seconds": _rule(lambda value: _is_number(value) and 0 < value <= 3600,
+                                 "a number of seconds above 0, at most 3600"),
         "public_mirrors": boolean,
     },
     "train": {"distribution": one_of(DISTRIBUTIONS)},
@@ -102,16 +127,77 @@ SCHEMAS = {
         "dense_units": positive_int,
         "activation": one_of(ACTIVATIONS),
     },
-    "evaluate": {"batch_size": positive_int},
+    "evaluate": {"batch_size": batch_size},
     "compare": {
         "language": one_of(LANGUAGES),
-        "bootstrap_samples": positive_int,
+        # Each resample holds an index per test image: samples x images x 5 bytes of memory.
+        "bootstrap_samples": int_up_to(10_000, "10,000 resamples of 10,000 test images take 500 MB"),
         "bootstrap_seed": non_negative_int,
     },
 }
 
 # Keys of a train_* section that configure the optimisation rather than the architecture.
 TRAINING_KEYS = tuple(TRAINING)
+
+# The architectures as dense_vs_cnn/model/architectures.py builds them, checked before any
+# is built: the CNN must fit the images, and either model must fit in memory.
+MAX_PARAMETERS = 100_000_000  # weights, gradients and the optimizer's two moments: 16 bytes each
+NUM_CLASSES = max(len(dataset.class_names) for dataset in DATASETS.values())
+
+
+def _dense_parameters(widths, inputs):
+    """Parameters of Dense layers of `widths` on `inputs` features, then the softmax layer."""
+    total = 0
+    for width in [*widths, NUM_CLASSES]:
+        total, inputs = total + (inputs + 1) * width, width
+    return total
+
+
+def _check_size(where, parameters):
+    if parameters > MAX_PARAMETERS:
+        raise PipelineError(
+            f"params.yaml: {where} make a model of {parameters:,} parameters; at most {MAX_PARAMETERS:,} "
+            "(with their gradients and the optimizer's state, 16 bytes each: 1.6 GB): "
+            "use fewer or narrower layers"
+        )
+
+
+def check_dense(values):
+    _check_size(f"train_dense.units = {values['units']}", _dense_parameters(values["units"], IMAGE_SIZE**2))
+
+
+def cnn_feature_map(filters, kernel_size, pool_size):
+    """The side of the CNN's last feature map on IMAGE_SIZE x IMAGE_SIZE images.
+
+    Each block's Conv2D (padding "valid", stride 1) takes kernel_size - 1 off the side and
+    its MaxPooling2D divides it by pool_size, rounding down: a window larger than the map
+    it slides over leaves nothing, which Keras reports as a traceback.
+    """
+    side = IMAGE_SIZE
+    for block in range(1, len(filters) + 1):
+        for layer, window in (("kernel", kernel_size), ("pool", pool_size)):
+            if side < window:
+                raise PipelineError(
+                    f"params.yaml: train_cnn.filters = {filters} with kernel_size {kernel_size} and "
+                    f"pool_size {pool_size} does not fit the {IMAGE_SIZE}x{IMAGE_SIZE} images: block {block} "
+                    f"gets a {side}x{side} feature map, smaller than its {window}x{window} {layer}; "
+                    "use fewer entries in filters, or a smaller kernel_size or pool_size"
+                )
+            side = side - window + 1 if layer == "kernel" else side // window
+    return side
+
+
+def check_cnn(values):
+    filters, kernel_size = values["filters"], values["kernel_size"]
+    side = cnn_feature_map(filters, kernel_size, values["pool_size"])
+    inputs = [1, *filters[:-1]]  # channels into each block: the grayscale image, then the previous block
+    convolutions = sum((kernel_size**2 * channels + 1) * count
+                       for channels, count in zip(inputs, filters, strict=True))
+    _check_size(f"train_cnn.filters = {filters} and dense_units = {values['dense_units']}",
+                convolutions + _dense_parameters([values["dense_units"]], side * side * filters[-1]))
+
+
+SECTION_CHECKS = {"train_dense": check_dense, "train_cnn": check_cnn}
 
 
 def _unknown_key_message(where, key, known):
@@ -143,13 +229,14 @@ def check_section(params, section):
         if key not in values:
             raise PipelineError(f"params.yaml: {section}.{key} is missing; add it to the {section}: section")
         _check(f"{section}.{key}", values[key], check)
+    SECTION_CHECKS.get(section, lambda values: None)(values)
     return values
 
 
 def load_params(sections, path="params.yaml"):
     """Read `path` and return {section: values} for `sections`, all checked."""
     try:
-        params = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        params = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_Loader)  # a SafeLoader
     except FileNotFoundError:
         raise PipelineError(f"{path} not found: run the stage from the project root") from None
     except yaml.YAMLError as error:

@@ -11,6 +11,7 @@ import time
 import keras
 import tensorflow as tf
 
+from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.core.params import TRAINING_KEYS
 from dense_vs_cnn.model.architectures import ARCHITECTURES
 from dense_vs_cnn.model.distribute import distribution_strategy
@@ -18,6 +19,7 @@ from dense_vs_cnn.model.distribute import distribution_strategy
 
 def make_learning_rate(rate, schedule, total_steps):
     """The optimizer's learning rate: constant, or decayed along a cosine to 0 at the end."""
+    rate = float(rate)  # params.yaml may say `1`: Keras takes a float only
     schedules = {
         "constant": lambda: rate,
         "cosine": lambda: keras.optimizers.schedules.CosineDecay(rate, decay_steps=total_steps),
@@ -38,20 +40,35 @@ def compile_model(model, optimizer, learning_rate, loss, steps_per_execution):
 
 
 def fit(model, train, val, *, epochs, batch_size, loss, history_path):
-    """Train on `train` = (images, labels), validate on `val`; return seconds taken."""
+    """Train on `train` = (images, labels), validate on `val`; return (seconds taken, history).
+
+    A loss that becomes NaN or infinite stops the training at that batch (TerminateOnNaN):
+    every later update would be NaN too.
+    """
     (train_images, train_labels), (val_images, val_labels) = train, val
     if loss == "categorical_crossentropy":  # the notebook's one-hot labels
         train_labels = keras.utils.to_categorical(train_labels, model.output_shape[-1])
         val_labels = keras.utils.to_categorical(val_labels, model.output_shape[-1])
     start = time.perf_counter()
-    model.fit(
+    history = model.fit(
         train_images, train_labels,
         epochs=epochs,
         batch_size=batch_size,
         validation_data=(val_images, val_labels),
-        callbacks=[keras.callbacks.CSVLogger(str(history_path))],
+        callbacks=[keras.callbacks.CSVLogger(str(history_path)), keras.callbacks.TerminateOnNaN()],
     )
-    return time.perf_counter() - start
+    return time.perf_counter() - start, history.history
+
+
+def check_converged(history, learning_rate):
+    """Refuse a training whose loss or accuracy became NaN or infinite: its model predicts nonsense."""
+    for name, values in history.items():
+        for epoch, value in enumerate(values, start=1):
+            if not math.isfinite(value):
+                raise PipelineError(
+                    f"training diverged: {name} became {value} in epoch {epoch}, so training stopped and "
+                    f"nothing was saved; lower the learning_rate (now {learning_rate}) or check the data"
+                )
 
 
 def train(architecture, settings, train, val, *, num_classes, seed, distribution, history_path):
@@ -71,6 +88,7 @@ def train(architecture, settings, train, val, *, num_classes, seed, distribution
                                            total_steps)
         compile_model(model, settings["optimizer"], learning_rate, settings["loss"],
                       settings["steps_per_execution"])
-    seconds = fit(model, train, val, epochs=settings["epochs"], batch_size=settings["batch_size"],
-                  loss=settings["loss"], history_path=history_path)
+    seconds, history = fit(model, train, val, epochs=settings["epochs"], batch_size=settings["batch_size"],
+                           loss=settings["loss"], history_path=history_path)
+    check_converged(history, settings["learning_rate"])
     return model, seconds

@@ -7,7 +7,9 @@ probabilities. Params: data.dataset (class names), from params.yaml when run in 
 project; --dataset overrides it.
 
 Each image is preprocessed as MNIST was made (images.py). A file that cannot be
-classified is reported on stderr and the others still are; the exit status is then 1.
+classified (not an image, damaged, undecodable, a FIFO or a device, blank) is reported on
+stderr and the others still are; the exit status is then 1. File names are printed with
+control characters escaped, so that a name cannot forge a line of output.
 """
 
 import argparse
@@ -17,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 from dense_vs_cnn.core.datasets import DATASETS, get_dataset
-from dense_vs_cnn.core.errors import PipelineError, run_stage
+from dense_vs_cnn.core.errors import PipelineError, printable, run_stage
 from dense_vs_cnn.core.params import load_params
 from dense_vs_cnn.predict.images import load_gray, to_mnist
 
@@ -26,13 +28,16 @@ TOP = 3
 
 
 def image_paths(arguments):
-    """Expand folders into the image files they hold (by extension), sorted; keep files as given."""
+    """Expand folders into the image files they hold (by extension), sorted; keep files as given.
+
+    A FIFO or device with an image's name is kept: load_gray reports it, without reading it.
+    """
     extensions = Image.registered_extensions()
     paths = []
     for argument in map(Path, arguments):
         if argument.is_dir():
             paths += sorted(path for path in argument.iterdir()
-                            if path.is_file() and path.suffix.lower() in extensions)
+                            if not path.is_dir() and path.suffix.lower() in extensions)
         else:
             paths.append(argument)
     return paths
@@ -58,6 +63,30 @@ def classify(models, images):
             for name, model in models.items()}
 
 
+def dataset_name(choice):
+    """--dataset, else data.dataset in params.yaml when there is one, else mnist: whose class names to print.
+
+    params.yaml is read only without --dataset: another project's may be in the folder.
+    """
+    if choice or not Path("params.yaml").exists():
+        return choice or "mnist"
+    try:
+        return load_params(["data"])["data"]["dataset"]
+    except PipelineError as error:
+        raise PipelineError(f"{error} (read for the class names: pass --dataset to leave it aside)") from None
+
+
+def check_project(model):
+    """The default models live in a project folder: say so when run elsewhere, rather than "run dvc repro"."""
+    in_project = Path("params.yaml").exists() or Path(DEFAULT_MODEL).parent.is_dir()
+    if model in (DEFAULT_MODEL, "all") and not in_project:
+        raise PipelineError(
+            f"{printable(Path.cwd())} is not a project folder (no params.yaml, no models/): run "
+            "digits-predict from the project's root, where `dvc repro` trains the models, or pass "
+            "--model PATH.keras"
+        )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="digits-predict", description=__doc__.splitlines()[0])
     parser.add_argument("images", nargs="+", help="image files or folders of images")
@@ -66,19 +95,19 @@ def main(argv=None):
     parser.add_argument("--dataset", choices=sorted(DATASETS),
                         help="whose class names to print (default: data.dataset in params.yaml, else mnist)")
     args = parser.parse_args(argv)
-    dataset = args.dataset or (load_params(["data"])["data"]["dataset"] if Path("params.yaml").exists()
-                               else "mnist")
+    check_project(args.model)
+    dataset = dataset_name(args.dataset)
     class_names = get_dataset(dataset).class_names
     paths = image_paths(args.images)
     if not paths:
-        raise PipelineError(f"no image files in {' '.join(args.images)}")
+        raise PipelineError(f"no image files in {printable(' '.join(args.images))}")
 
     tensors, failures = {}, []
     for path in paths:  # one at a time: only the 28x28 results are kept
         try:
             tensors[path] = to_mnist(load_gray(path))
         except (PipelineError, ValueError) as error:
-            failures.append(f"{path}: {error}" if isinstance(error, ValueError) else str(error))
+            failures.append(f"{printable(path)}: {error}" if isinstance(error, ValueError) else str(error))
     from dense_vs_cnn.model.saving import load_model  # imports TensorFlow: only once arguments are checked
 
     models = {path.stem: load_model(path) for path in model_paths(args.model)}
@@ -86,15 +115,17 @@ def main(argv=None):
         raise PipelineError(f"no .keras model in {Path(DEFAULT_MODEL).parent}: run `dvc repro` first")
     for name, model in models.items():
         if model.output_shape[-1] != len(class_names):
-            raise PipelineError(f"model {name} has {model.output_shape[-1]} classes but {dataset} has "
-                                f"{len(class_names)}: pass the right --dataset")
+            raise PipelineError(f"model {printable(name)} has {model.output_shape[-1]} classes but {dataset} "
+                                f"has {len(class_names)}: pass the right --dataset")
 
     if tensors:
         probabilities = classify(models, np.stack(list(tensors.values())))
-        width = max(len(str(path)) for path in tensors)
+        names = {path: printable(path) for path in tensors}
+        width = max(map(len, names.values()))
         for row, path in enumerate(tensors):
-            columns = [f"{name}: {top_classes(probabilities[name][row], class_names)}" for name in models]
-            print(f"{str(path):<{width}}  " + "   ".join(columns))
+            columns = [f"{printable(name)}: {top_classes(probabilities[name][row], class_names)}"
+                       for name in models]
+            print(f"{names[path]:<{width}}  " + "   ".join(columns))
     if failures:
         raise PipelineError(f"{len(failures)} of {len(paths)} files could not be classified:\n  "
                             + "\n  ".join(failures))

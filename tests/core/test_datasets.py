@@ -48,7 +48,7 @@ def test_fashion_downloads_through_mnist_mirror(tiny_params, tmp_path, monkeypat
 def test_failure_message_names_the_datasets_offline_folder(idx_files, tmp_path):
     dataset = get_dataset("fashion_mnist")
     with pytest.raises(PipelineError) as error:
-        download(dataset.files.values(), [str(idx_files)], tmp_path / "raw", timeout=5,
+        download(dataset.downloads(), [str(idx_files)], tmp_path / "raw", timeout=5,
                  offline_copy=(dataset.offline_copy, dataset.offline_note))
     assert "MNIST_MIRROR=/usr/share/datasets/fashion-mnist dvc repro" in str(error.value)
     assert "apt-get install dataset-fashion-mnist" in str(error.value)

@@ -1,10 +1,19 @@
 import json
+import os
 
 import numpy as np
 import pytest
 
 from dense_vs_cnn.core.errors import PipelineError
-from dense_vs_cnn.core.files import atomic_path, load_array, read_json, save_array, write_json
+from dense_vs_cnn.core.files import (
+    atomic_path,
+    load_array,
+    open_regular,
+    read_csv,
+    read_json,
+    save_array,
+    write_json,
+)
 
 
 @pytest.mark.parametrize("failure", [RuntimeError, KeyboardInterrupt])
@@ -51,3 +60,39 @@ def test_arrays_round_trip_and_are_never_unpickled(tmp_path):
         load_array(tmp_path / "text.npy")
     with pytest.raises(PipelineError, match=r"absent.npy is missing: run `dvc repro`"):
         load_array(tmp_path / "absent.npy")
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -np.inf, np.float64("nan")])
+def test_json_never_holds_nan_or_infinity(tmp_path, value):
+    write_json(tmp_path / "metrics.json", {"accuracy": 0.9})
+    with pytest.raises(PipelineError) as error:
+        write_json(tmp_path / "metrics.json", {"accuracy": 0.9, "per_model": {"cnn": {"loss": value}}})
+    assert str(error.value) == (f"{tmp_path / 'metrics.json'} was not written: per_model.cnn.loss would be "
+                                "NaN or infinity, which JSON cannot hold: the computation that made it went "
+                                "wrong")
+    assert read_json(tmp_path / "metrics.json") == {"accuracy": 0.9}  # the previous file, untouched
+    assert [path.name for path in tmp_path.iterdir()] == ["metrics.json"]
+
+
+def test_empty_or_garbled_csv_says_how_to_restore_it(tmp_path):
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(PipelineError, match=r"empty.csv is not a readable CSV table \(No columns to parse"):
+        read_csv(tmp_path / "empty.csv")
+    (tmp_path / "garbled.csv").write_text('epoch,accuracy\n0,"0.9\n')
+    with pytest.raises(PipelineError, match=r"garbled.csv is not a readable CSV table .*`git checkout -- "):
+        read_csv(tmp_path / "garbled.csv")
+
+
+def test_open_regular_reads_a_file_and_refuses_the_rest_unread(tmp_path):
+    (tmp_path / "file").write_bytes(b"data")
+    with open_regular(tmp_path / "file") as stream:
+        assert stream.read() == b"data"
+    os.mkfifo(tmp_path / "fifo")  # no writer: opening it to read would block forever
+    with pytest.raises(ValueError, match=r"^a FIFO \(named pipe\), not a regular file: refused without"):
+        open_regular(tmp_path / "fifo")
+    with pytest.raises(ValueError, match="^a character device, not a regular file"):
+        open_regular("/dev/zero")  # never ends
+    with pytest.raises(ValueError, match="^a folder, not a regular file"):
+        open_regular(tmp_path)
+    with pytest.raises(FileNotFoundError):
+        open_regular(tmp_path / "absent")
