@@ -145,7 +145,7 @@ MAX_PARAMETERS = 100_000_000  # weights, gradients and the optimizer's two momen
 NUM_CLASSES = max(len(dataset.class_names) for dataset in DATASETS.values())
 
 
-def _dense_parameters(widths, inputs):
+def _dense_layers(widths, inputs):
     """Parameters of Dense layers of `widths` on `inputs` features, then the softmax layer."""
     total = 0
     for width in [*widths, NUM_CLASSES]:
@@ -153,17 +153,9 @@ def _dense_parameters(widths, inputs):
     return total
 
 
-def _check_size(where, parameters):
-    if parameters > MAX_PARAMETERS:
-        raise PipelineError(
-            f"params.yaml: {where} make a model of {parameters:,} parameters; at most {MAX_PARAMETERS:,} "
-            "(with their gradients and the optimizer's state, 16 bytes each: 1.6 GB): "
-            "use fewer or narrower layers"
-        )
-
-
-def check_dense(values):
-    _check_size(f"train_dense.units = {values['units']}", _dense_parameters(values["units"], IMAGE_SIZE**2))
+def dense_parameters(values):
+    """The number of parameters of the dense network a train_dense section builds."""
+    return _dense_layers(values["units"], IMAGE_SIZE**2)
 
 
 def cnn_feature_map(filters, kernel_size, pool_size):
@@ -187,17 +179,34 @@ def cnn_feature_map(filters, kernel_size, pool_size):
     return side
 
 
-def check_cnn(values):
+def cnn_parameters(values):
+    """The number of parameters of the CNN a train_cnn section builds (it must fit the images)."""
     filters, kernel_size = values["filters"], values["kernel_size"]
     side = cnn_feature_map(filters, kernel_size, values["pool_size"])
     inputs = [1, *filters[:-1]]  # channels into each block: the grayscale image, then the previous block
     convolutions = sum((kernel_size**2 * channels + 1) * count
                        for channels, count in zip(inputs, filters, strict=True))
-    _check_size(f"train_cnn.filters = {filters} and dense_units = {values['dense_units']}",
-                convolutions + _dense_parameters([values["dense_units"]], side * side * filters[-1]))
+    return convolutions + _dense_layers([values["dense_units"]], side * side * filters[-1])
 
 
-SECTION_CHECKS = {"train_dense": check_dense, "train_cnn": check_cnn}
+def _fits_in_memory(section, keys, parameters):
+    """A check of a train_* section: the model it builds has at most MAX_PARAMETERS parameters."""
+    def check(values):
+        count = parameters(values)
+        if count > MAX_PARAMETERS:
+            where = " and ".join(f"{section}.{key} = {values[key]}" for key in keys)
+            raise PipelineError(
+                f"params.yaml: {where} make a model of {count:,} parameters; at most {MAX_PARAMETERS:,} "
+                "(with their gradients and the optimizer's state, 16 bytes each: 1.6 GB): "
+                "use fewer or narrower layers"
+            )
+    return check
+
+
+SECTION_CHECKS = {
+    "train_dense": _fits_in_memory("train_dense", ["units"], dense_parameters),
+    "train_cnn": _fits_in_memory("train_cnn", ["filters", "dense_units"], cnn_parameters),
+}
 
 
 def _unknown_key_message(where, key, known):

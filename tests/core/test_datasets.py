@@ -66,3 +66,13 @@ def test_switching_the_dataset_reruns_the_whole_pipeline(tmp_path):
     for model in ("dense", "cnn"):
         accuracy = json.loads((repo / f"metrics/{model}_test.json").read_text())["accuracy"]
         assert 0.4 < accuracy < 1  # 900 clothes, 1 epoch: far above chance (0.1)
+
+
+def test_decompressed_sizes_are_the_real_files(real_mnist_sample):
+    """Downloads stop at each real file's exact size (MNIST; Fashion-MNIST has the same shapes)."""
+    from tests.conftest import MNIST_MIRROR
+
+    for name, md5, size in get_dataset("mnist").downloads():
+        assert decompressed_md5(MNIST_MIRROR / name, size) == md5  # reads up to `size`: no more, no less
+        with pytest.raises(ValueError, match=f"decompresses to more than the {size - 1:,} bytes"):
+            decompressed_md5(MNIST_MIRROR / name, size - 1)

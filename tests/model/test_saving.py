@@ -13,3 +13,20 @@ def test_corrupt_model_is_refused(tmp_path):
 def test_missing_model_says_how_to_build_it(tmp_path):
     with pytest.raises(PipelineError, match="run `dvc repro`"):
         load_model(tmp_path / "absent.keras")
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    (b"", "the file is empty"),
+    (None, "not a zip archive, as .keras files are: truncated or damaged"),
+])
+def test_empty_or_truncated_model_says_what_is_wrong(tmp_path, content, reason):
+    import keras
+
+    model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(2)])
+    model.save(tmp_path / "whole.keras")
+    whole = (tmp_path / "whole.keras").read_bytes()
+    (tmp_path / "model.keras").write_bytes(whole[: len(whole) // 2] if content is None else content)
+    with pytest.raises(PipelineError) as error:  # Keras itself says "File not found" for both
+        load_model(tmp_path / "model.keras")
+    assert str(error.value) == (f"{tmp_path / 'model.keras'} is not a loadable Keras model ({reason}); "
+                                "delete it and run `dvc repro` to retrain")

@@ -139,3 +139,36 @@ def test_missing_metrics_say_how_to_build_them(metrics, tmp_path, tiny_params):
     (metrics / "dense_per_class.csv").unlink()
     with pytest.raises(PipelineError, match=r"dense_per_class.csv is missing: run `dvc repro`"):
         run_compare(metrics, tmp_path)
+
+
+def set_cell(path, column, row, value):
+    frame = pd.read_csv(path)
+    frame[column] = frame[column].astype(object)
+    frame.loc[row, column] = value
+    frame.to_csv(path, index=False)
+
+
+@pytest.mark.parametrize(("file", "edit", "problem"), [
+    ("cnn_predictions.csv", lambda path: set_cell(path, "predicted", 40, 12),
+     ", line 42: predicted = 12 is not a whole number from 0 to 9"),
+    ("dense_predictions.csv", lambda path: set_cell(path, "predicted", 0, -3),
+     ", line 2: predicted = -3 is not a whole number from 0 to 9"),
+    ("cnn_predictions.csv", lambda path: set_cell(path, "predicted", 7, "eight"),
+     ", line 9: predicted = 'eight' is not a whole number from 0 to 9"),
+    ("dense_history.csv", lambda path: path.write_text("epoch,accuracy,loss,val_accuracy,val_loss\n"),
+     " has no rows, only a header"),
+    ("cnn_history.csv", lambda path: path.write_text(""),
+     " is not a readable CSV table (No columns to parse"),
+    ("cnn_test.json", lambda path: path.write_text('{"accuracy": NaN, "loss": 0.03, "parameters": 225034}'),
+     ": accuracy = nan is not a number from 0 to 1"),
+    ("dense_test.json", lambda path: path.write_text('{"accuracy": "97 %", "loss": 0.08, "parameters": 1}'),
+     ": accuracy = '97 %' is not a number from 0 to 1"),
+])
+def test_hand_edited_inputs_are_named_and_nothing_is_written(metrics, tmp_path, tiny_params, file, edit,
+                                                             problem):
+    """Metrics are git-tracked: a pull request can edit them. Each gave a traceback or "nan %"."""
+    edit(metrics / file)
+    with pytest.raises(PipelineError) as error:
+        run_compare(metrics, tmp_path)
+    assert str(error.value).startswith(f"{metrics / file}{problem}"), str(error.value)
+    assert not (tmp_path / "reports").exists()

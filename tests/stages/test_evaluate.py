@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dense_vs_cnn.core.errors import PipelineError
 from stages.evaluate import main as evaluate
 from stages.train_dense import main as train_dense
 from tests.conftest import train_arguments
@@ -36,3 +37,30 @@ def test_writes_metrics_and_predictions(prepared, dense_model, tmp_path):
     # Recall is the accuracy on each class's images: weighted by support it is the accuracy.
     weighted = (per_class["recall"] * per_class["support"]).sum() / len(labels)
     assert weighted == pytest.approx(metrics["accuracy"], abs=1e-5)
+
+
+def evaluate_arguments(prepared, out, *models):
+    arguments = []
+    for name, model in models:
+        arguments += ["--model", name, str(model), str(prepared / "test_flat.npy")]
+    return [*arguments, "--labels", str(prepared / "test_labels.npy"), "--out-dir", str(out)]
+
+
+def test_nothing_is_written_unless_every_model_scores(prepared, dense_model, tmp_path):
+    out = tmp_path / "metrics"
+    out.mkdir()
+    (out / "dense_test.json").write_text('{"accuracy": 0.5}')  # an earlier run's: must stay as it was
+    (tmp_path / "cnn.keras").write_bytes(b"")
+    with pytest.raises(PipelineError, match=r"cnn.keras is not a loadable Keras model \(the file is empty\)"):
+        evaluate(evaluate_arguments(prepared, out, ("dense", dense_model), ("cnn", tmp_path / "cnn.keras")))
+    assert [path.name for path in out.iterdir()] == ["dense_test.json"]
+    assert (out / "dense_test.json").read_text() == '{"accuracy": 0.5}'
+
+
+def test_labels_outside_the_models_classes_are_refused(prepared, dense_model, tmp_path):
+    labels = np.load(prepared / "test_labels.npy").astype(np.int64)
+    labels[4] = 12
+    np.save(prepared / "test_labels.npy", labels)
+    with pytest.raises(PipelineError, match=r"test_labels.npy: label 12 \(index 4\) is not a class"):
+        evaluate(evaluate_arguments(prepared, tmp_path / "metrics", ("dense", dense_model)))
+    assert not (tmp_path / "metrics").exists()
