@@ -15,8 +15,8 @@ way to the next:
   second is left, too;
 - local files: only regular files inside the mirror folder are read; a device, a FIFO or
   a symbolic link out of the folder is refused before a byte is read;
-- secrets: a URL's user and password are sent as HTTP basic auth (never to a host it
-  redirects to) and never shown: messages print `***@host`.
+- secrets: a URL's user and password are sent as HTTP basic auth (never on a redirect,
+  which may lead to another host) and never shown: messages print `***@host`.
 A disk that is full (or over quota, or read-only) stops the download at once: another
 source would not help.
 """
@@ -103,7 +103,7 @@ def _open_url(url, timeout):
     request = urllib.request.Request(urllib.parse.urlunsplit(parts._replace(netloc=host)))
     user, password = (urllib.parse.unquote(part or "") for part in (parts.username, parts.password))
     token = base64.b64encode(f"{user}:{password}".encode()).decode()
-    # Unredirected: a redirect to another host does not receive the password.
+    # Unredirected: never sent on a redirect, which urllib would follow to any host with the header.
     request.add_unredirected_header("Authorization", f"Basic {token}")
     return urllib.request.urlopen(request, timeout=timeout)
 
