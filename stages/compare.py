@@ -20,6 +20,7 @@ import os
 import platform
 from pathlib import Path
 
+from dense_vs_cnn.core.checks import check_images, check_result, check_table, result_rules
 from dense_vs_cnn.core.datasets import get_dataset
 from dense_vs_cnn.core.errors import PipelineError, run_stage
 from dense_vs_cnn.core.files import load_array, read_csv, read_json, write_text
@@ -33,19 +34,43 @@ from dense_vs_cnn.report.strings import STRINGS
 FOOTER_SECTIONS = ["seeds", "data", "preprocess", "train_dense", "train_cnn", "evaluate", "compare"]
 
 
-def load_results(args, names, seed):
-    """{model: {test, train, inference, history, predictions, per_class}}: the first seed's models."""
-    scores = read_json(args.scores)
-    inference = read_json(Path(args.timings_dir, "inference.json"))
+def entry(data, path, *keys):
+    """data[keys[0]][keys[1]]...: a JSON file's entry for a seed and model, or say it is not there."""
+    for key in keys:
+        if not isinstance(data, dict) or key not in data:
+            raise PipelineError(f"{path}: no entry for {' / '.join(keys)}: run `dvc repro` to rebuild it")
+        data = data[key]
+    return data
+
+
+def load_results(args, names, seed, num_classes):
+    """{model: {test, train, inference, history, predictions, per_class}} of one seed's models,
+    each file checked: they are git-tracked, so hand-editable."""
+    inference_path = Path(args.timings_dir, "inference.json")
+    scores, inference = read_json(args.scores), read_json(inference_path)
     results = {}
     for name in names:
-        tables = {part: read_csv(Path(args.metrics_dir, f"{name}_{part}.csv"))
-                  for part in ("predictions", "per_class")}
-        tables["history"] = read_csv(args.history.format(model=name))
-        seconds = read_json(args.train_timing.format(model=name))["train_seconds"]
-        results[name] = {"test": scores[str(seed)][name], "inference": inference[name], **tables,
-                         "train": {"train_seconds": seconds, "epochs": len(tables["history"])}}
+        history, timing = args.history.format(model=name), args.train_timing.format(model=name)
+        parts = {"test": (entry(scores, args.scores, str(seed), name), args.scores),
+                 "inference": (entry(inference, inference_path, name), inference_path),
+                 "train": (read_json(timing), timing), "history": (read_csv(history), history)}
+        for part in ("predictions", "per_class"):
+            path = Path(args.metrics_dir, f"{name}_{part}.csv")
+            parts[part] = read_csv(path), path
+        results[name] = {part: check_result(part, data, path, num_classes)
+                         for part, (data, path) in parts.items()}
+        results[name]["train"]["epochs"] = len(results[name]["history"])
     return results
+
+
+def load_seeds(args, names, seeds, num_classes):
+    """Every seed's test scores {seed: {model: scores}} and predictions (one column per model and seed)."""
+    scores = read_json(args.scores)
+    label = result_rules(num_classes)["predictions"]["actual"]
+    columns = {"actual": label, **{f"{name}_seed{seed}": label for seed in seeds for name in names}}
+    predictions = check_table(read_csv(args.predictions), args.predictions, columns)
+    by_seed = {seed: {name: entry(scores, args.scores, str(seed), name) for name in names} for seed in seeds}
+    return by_seed, predictions
 
 
 def main(argv=None):
@@ -66,13 +91,13 @@ def main(argv=None):
     params = load_params(FOOTER_SECTIONS)
     settings, dataset = params["compare"], get_dataset(params["data"]["dataset"])
     words = STRINGS[settings["language"]]
-    seeds = params["seeds"]
-    results = load_results(args, args.models, seeds[0])
-    seed_analysis = across_seeds({seed: read_json(args.scores)[str(seed)] for seed in seeds},
-                                 read_csv(args.predictions), args.models)
-    analysis = head_to_head(results, len(dataset.class_names), settings["bootstrap_samples"],
+    seeds, num_classes = params["seeds"], len(dataset.class_names)
+    results = load_results(args, args.models, seeds[0], num_classes)
+    seed_analysis = across_seeds(*load_seeds(args, args.models, seeds, num_classes), args.models)
+    analysis = head_to_head(results, num_classes, settings["bootstrap_samples"],
                             settings["bootstrap_seed"], MOST_CONFUSED_PAIRS)
     images = load_array(args.test_images)
+    check_images(images, args.test_images)
     if len(images) != analysis["images"]:
         raise PipelineError(f"{args.test_images} holds {len(images)} images but the predictions cover "
                             f"{analysis['images']}: run `dvc repro`")

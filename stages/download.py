@@ -4,7 +4,8 @@ Writes: the output folder given by --out (data/raw in dvc.yaml).
 Params: data.dataset (which files, digests and public mirrors); download.* (where to
 look and how long to wait: not DVC params, since the digests, not the mirror, decide
 the content). Sources: $MNIST_MIRROR, download.mirrors, then the dataset's public
-mirrors (dense_vs_cnn/core/datasets.py); see dense_vs_cnn/data/fetch.py.
+mirrors (dense_vs_cnn/core/datasets.py); see dense_vs_cnn/data/fetch.py for how each
+source is bounded (size, 10 x download.timeout_seconds per file) and checked.
 """
 
 import argparse
@@ -25,7 +26,7 @@ def main(argv=None):
     settings = params["download"]
     mirrors = settings["mirrors"] + (list(dataset.mirrors) if settings["public_mirrors"] else [])
     download(
-        files=dataset.files.values(),
+        files=dataset.downloads(),
         sources=sources_from(mirrors, os.environ),
         out_dir=args.out,
         timeout=settings["timeout_seconds"],

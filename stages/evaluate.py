@@ -17,6 +17,8 @@ Writes, only once every model is scored:
     NAME_per_class.csv     precision, recall and F1 per class, with its number of images
 Params: seeds (which models), evaluate.batch_size (inference only: it changes speed, not
 results).
+
+Every model is scored before anything is written: a bad model leaves the previous files.
 """
 
 import argparse
@@ -24,6 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from dense_vs_cnn.core.checks import check_examples
 from dense_vs_cnn.core.errors import run_stage
 from dense_vs_cnn.core.files import load_array, write_csv, write_json
 from dense_vs_cnn.core.params import load_params
@@ -54,6 +57,7 @@ def main(argv=None):
         images = load_array(images_path)
         models = {seed: load_model(pattern.format(seed=seed)) for seed in seeds}
         for seed, model in models.items():
+            check_examples(images, images_path, labels, args.labels, model.output_shape[-1])
             check_input_shape(model, pattern.format(seed=seed), images.shape[1:])
         scores[name], speed[name], predicted = score_seeds(models, images, labels, batch_size)
         metrics[name] = mean_over_seeds(scores[name])

@@ -13,9 +13,10 @@ own section, so the two stages differ only in what they build.
 
 import argparse
 
+from dense_vs_cnn.core.checks import load_examples
 from dense_vs_cnn.core.datasets import get_dataset
 from dense_vs_cnn.core.errors import PipelineError, run_stage
-from dense_vs_cnn.core.files import atomic_path, load_array, write_csv, write_json
+from dense_vs_cnn.core.files import atomic_path, write_csv, write_json
 from dense_vs_cnn.core.params import check_seed, load_params
 
 
@@ -35,16 +36,14 @@ def train_stage(section, architecture, argv=None):
         # Keras 3.15's multi-step loop fails across workers (a placeholder is never fed).
         raise PipelineError(f"params.yaml: train.distribution = multi_worker needs "
                             f"{section}.steps_per_execution = 1, not {settings['steps_per_execution']}")
-    train = load_array(args.train[0]), load_array(args.train[1])
-    val = load_array(args.val[0]), load_array(args.val[1])
+    num_classes = len(get_dataset(params["data"]["dataset"]).class_names)
+    train, val = load_examples(*args.train, num_classes), load_examples(*args.val, num_classes)
 
     from dense_vs_cnn.model.saving import save_model  # these import TensorFlow
     from dense_vs_cnn.model.training import train as train_model
 
-    model, history, seconds = train_model(
-        architecture, settings, train, val, seed=seed, distribution=distribution,
-        num_classes=len(get_dataset(params["data"]["dataset"]).class_names),
-    )
+    model, history, seconds = train_model(architecture, settings, train, val, seed=seed,
+                                          distribution=distribution, num_classes=num_classes)
     with atomic_path(args.model) as model_path:
         save_model(model, model_path)
     write_csv(args.history, history)

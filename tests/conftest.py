@@ -157,3 +157,28 @@ def real_mnist_sample():
     images = read_idx(MNIST_MIRROR / "t10k-images-idx3-ubyte.gz", ndim=3)[:200]
     labels = read_idx(MNIST_MIRROR / "t10k-labels-idx1-ubyte.gz", ndim=1)[:200]
     return images, labels
+
+
+def can_mount_tmpfs():
+    """Whether this machine lets us mount a tmpfs in a private mount namespace (unshare -rm)."""
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(["unshare", "-rm", "sh", "-c", "mount -t tmpfs -o size=4k tmpfs /mnt"],
+                           capture_output=True)
+    return probe.returncode == 0
+
+
+def run_on_tmpfs(command, mountpoint, cwd, size="64k", read_only=False, env=None):
+    """Run `command` with a real tmpfs of `size` mounted on `mountpoint`: a small disk that fills
+    up (ENOSPC) or a read-only one (EROFS). The mount lives in a private mount namespace and
+    vanishes with the command, so the result carries what was left on it: `left`, one path
+    per line, relative to the mountpoint."""
+    options = f"size={size}" + (",ro" if read_only else "")
+    script = ('mount -t tmpfs -o "$1" tmpfs "$2" || exit 99; shift 2; "$@"; status=$?; '
+              'echo "--- left on the tmpfs:" >&2; (cd "$MOUNTPOINT" && find . -mindepth 1) >&2; exit $status')
+    result = run(["unshare", "-rm", "sh", "-c", script, "sh", options, str(mountpoint), *command], cwd=cwd,
+                 check=False, env={"MOUNTPOINT": str(mountpoint), **(env or {})})
+    assert result.returncode != 99, result.stderr
+    result.stderr, _, left = result.stderr.partition("--- left on the tmpfs:\n")
+    result.left = [path.removeprefix("./") for path in left.split()]
+    return result

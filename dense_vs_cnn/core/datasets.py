@@ -13,6 +13,18 @@ from dense_vs_cnn.core.errors import PipelineError
 # The four roles every MNIST-format dataset fills, in IDX file order.
 ROLES = ("train_images", "train_labels", "test_images", "test_labels")
 
+# Every MNIST-format dataset holds 60,000 training and 10,000 test images of 28x28 pixels.
+IMAGE_SIZE = 28
+EXAMPLES = {"train": 60_000, "test": 10_000}
+# The size of each file once decompressed: an IDX header (4 bytes, then 4 per dimension) and
+# one byte per pixel or label. A download stops reading a source that sends more.
+DECOMPRESSED_BYTES = {
+    "train_images": 16 + EXAMPLES["train"] * IMAGE_SIZE**2,
+    "train_labels": 8 + EXAMPLES["train"],
+    "test_images": 16 + EXAMPLES["test"] * IMAGE_SIZE**2,
+    "test_labels": 8 + EXAMPLES["test"],
+}
+
 # Both datasets use the same four file names; the digests tell them apart.
 FILE_NAMES = {
     "train_images": "train-images-idx3-ubyte.gz",
@@ -30,6 +42,10 @@ class Dataset:
     mirrors: tuple  # public base URLs, tried after $MNIST_MIRROR and download.mirrors
     offline_copy: str  # a folder that usually holds a local copy: the "no source worked" hint
     offline_note: str  # how that folder gets there
+
+    def downloads(self):
+        """(file name, md5, decompressed size in bytes) of each file, as data/fetch.py takes them."""
+        return [(name, md5, DECOMPRESSED_BYTES[role]) for role, (name, md5) in self.files.items()]
 
 
 def _files(digests):

@@ -4,10 +4,25 @@
 """
 
 import errno
+import re
 import signal
 import sys
 
 from dense_vs_cnn.core.quiet import quiet_tensorflow
+
+# What a stage says when the file system refuses a write, by errno. The OSError's own text
+# follows in brackets: it names the file.
+DISK_PROBLEMS = {
+    errno.ENOSPC: "no space left on device ({error}): free some disk space, then run `dvc repro` again",
+    errno.EDQUOT: "disk quota exceeded ({error}): free some space or ask for a larger quota, "
+                  "then run `dvc repro` again",
+    errno.EROFS: "read-only file system ({error}): run the pipeline in a folder you can write to",
+    errno.EACCES: "permission denied ({error}): make the file and its folder writable "
+                  "(or readable, for an input), then run `dvc repro` again",
+}
+# NumPy reports a short write without an errno: "Not enough free space to write N bytes
+# after offset M" (large arrays, which it preallocates) or "N requested and M written".
+NUMPY_SHORT_WRITE = re.compile(r"Not enough free space to write|\d+ requested and \d+ written")
 
 
 class PipelineError(Exception):
@@ -22,6 +37,23 @@ def missing(path, action="build it"):
     return PipelineError(f"{path} is missing: run `dvc repro` to {action}")
 
 
+def printable(name):
+    """`name` with control characters (newlines, escapes) written as Python escapes.
+
+    File names come from the user's disk: printed raw, a newline or a terminal escape in
+    one could forge a line of output.
+    """
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in str(name))
+
+
+def disk_problem(error):
+    """The one-line message for an OSError the file system gave, or None if it is not one."""
+    if error.errno is None and NUMPY_SHORT_WRITE.match(str(error)):
+        return DISK_PROBLEMS[errno.ENOSPC].format(error=f"NumPy: {error}")
+    problem = DISK_PROBLEMS.get(error.errno)
+    return problem and problem.format(error=error)
+
+
 def _interrupt(signum, frame):
     # Python's default SIGTERM handling kills the process without running `finally`
     # blocks; as an exception it unwinds like Ctrl-C, so atomic writes remove their
@@ -32,8 +64,9 @@ def _interrupt(signum, frame):
 def run_stage(main, argv=None):
     """Run a stage's main(): one clear line on stderr for the problems a user can fix.
 
-    Exit status: 1 for a PipelineError or a full disk, 128 + the signal number when
-    interrupted (SIGINT: 130, SIGTERM: 143).
+    Exit status: 1 for a PipelineError or a refused write (disk full, over quota,
+    read-only, permission denied), 128 + the signal number when interrupted (SIGINT: 130,
+    SIGTERM: 143).
     """
     signal.signal(signal.SIGTERM, _interrupt)
     quiet_tensorflow()
@@ -43,10 +76,10 @@ def run_stage(main, argv=None):
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)
     except OSError as error:
-        if error.errno != errno.ENOSPC:
+        problem = disk_problem(error)
+        if problem is None:
             raise
-        print(f"error: no space left on device ({error}): free some disk space, "
-              "then run `dvc repro` again", file=sys.stderr)
+        print(f"error: {problem}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt as interruption:
         signum = signal.Signals.__members__.get(str(interruption), signal.SIGINT)

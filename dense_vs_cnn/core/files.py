@@ -7,7 +7,9 @@ DVC would take it for a result.
 
 import contextlib
 import json
+import math
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -58,8 +60,21 @@ def write_text(path, text):
         temporary.write_text(text, encoding="utf-8")
 
 
+def _non_finite(data, where=""):
+    """The keys ('loss', 'dense.loss') of the NaN and infinite numbers in nested dicts and lists."""
+    if isinstance(data, float):
+        return [] if math.isfinite(data) else [where or "the value"]
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    return [key for name, value in items for key in _non_finite(value, f"{where}.{name}".lstrip("."))]
+
+
 def write_json(path, data):
-    write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+    """Write `data` as sorted, indented JSON; refuse NaN and infinity, which are not JSON."""
+    bad = _non_finite(data)
+    if bad:
+        raise PipelineError(f"{path} was not written: {', '.join(bad)} would be NaN or infinity, "
+                            "which JSON cannot hold: the computation that made it went wrong")
+    write_text(path, json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n")
 
 
 def write_csv(path, frame, float_format=None):
@@ -98,3 +113,34 @@ def read_csv(path):
         return pd.read_csv(path)
     except FileNotFoundError:
         raise missing(path) from None
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise PipelineError(f"{path} is not a readable CSV table ({error}): undo the edit "
+                            f"(`git checkout -- {path}`) or run `dvc repro` to rebuild it") from None
+
+
+# What a path is when it is not a regular file, for messages (stat's S_IS* tests).
+FILE_KINDS = {stat.S_ISDIR: "a folder", stat.S_ISFIFO: "a FIFO (named pipe)",
+              stat.S_ISCHR: "a character device", stat.S_ISBLK: "a block device", stat.S_ISSOCK: "a socket"}
+
+
+def _kind(mode):
+    return next((kind for test, kind in FILE_KINDS.items() if test(mode)), "not a regular file")
+
+
+def open_regular(path):
+    """Open `path` for binary reading if it is a regular file, else raise ValueError saying what it is.
+
+    A device never ends (/dev/zero) and a FIFO blocks until someone writes to it: both are
+    refused before a byte is read. O_NONBLOCK lets a FIFO open at once, so that the check
+    is made on the opened file itself, with no window for a swap in between.
+    """
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            raise ValueError(f"{_kind(mode)}, not a regular file: refused without reading it")
+        os.set_blocking(descriptor, True)
+        return os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise

@@ -3,14 +3,18 @@
 Each stage calls `load_params([...sections])` once in main() and passes plain values
 on; nothing else reads params.yaml. A bad value stops the stage with one message that
 names the key and what is allowed; an unknown key suggests the closest valid one.
+Every value that passes runs: what TensorFlow, NumPy or the memory cannot take is
+bounded here, with the bound and its reason in the message.
 """
 
 import difflib
+import math
+import re
 from pathlib import Path
 
 import yaml
 
-from dense_vs_cnn.core.datasets import DATASETS
+from dense_vs_cnn.core.datasets import DATASETS, IMAGE_SIZE
 from dense_vs_cnn.core.errors import PipelineError
 
 # Names Keras accepts (keras.optimizers.get / keras.activations.get) and the code's own
@@ -28,6 +32,16 @@ DISTRIBUTIONS = ("auto", "none", "mirrored", "multi_worker")  # dense_vs_cnn/mod
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
 
+class _Loader(yaml.SafeLoader):
+    """PyYAML reads YAML 1.1, where `1e-3` (no dot) is a string; DVC reads YAML 1.2, where it is
+    0.001. This loader reads such numbers as DVC does, so params.yaml means one thing."""
+
+
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float",
+                              re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$"),
+                              list("-+.0123456789"))
+
+
 def _rule(test, wanted):
     def check(value):
         return None if test(value) else wanted
@@ -39,7 +53,8 @@ def _is_int(value):
 
 
 def _is_number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """An int or a finite float: `1.0e+400` reads as infinity, which no computation survives."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def one_of(allowed):
@@ -67,21 +82,31 @@ seed_list = _rule(
     and len(set(value)) == len(value),
     f"a non-empty list of distinct integers from 0 to {MAX_SEED}, e.g. [0, 1, 2]",
 )
+
+
+def int_up_to(high, why):
+    return _rule(lambda value: _is_int(value) and 0 < value <= high,
+                 f"a positive integer, at most {high} ({why})")
+
+
 positive_int = _rule(lambda value: _is_int(value) and value > 0, "a positive integer")
 non_negative_int = _rule(lambda value: _is_int(value) and value >= 0, "an integer >= 0")
-positive_number = _rule(lambda value: _is_number(value) and value > 0, "a positive number")
+positive_number = _rule(lambda value: _is_number(value) and value > 0, "a positive, finite number")
+# TensorFlow holds batch sizes and step counts in 32-bit integers.
+batch_size = int_up_to(2**31 - 1, "TensorFlow's 32-bit sizes")
 fraction = _rule(lambda value: _is_number(value) and 0 < value < 1, "a number between 0 and 1 (exclusive)")
 boolean = _rule(lambda value: isinstance(value, bool), "true or false")
 text = _rule(lambda value: isinstance(value, str) and value != "", "a non-empty string")
 
 TRAINING = {
     "epochs": positive_int,
-    "batch_size": positive_int,
+    "batch_size": batch_size,
     "optimizer": one_of(OPTIMIZERS),
     "learning_rate": positive_number,
     "learning_rate_schedule": one_of(SCHEDULES),
     "loss": one_of(LOSSES),
-    "steps_per_execution": positive_int,
+    # Keras' progress bar grows with it (2**31 - 1 writes a 4 GB line); 64 already saves most overhead.
+    "steps_per_execution": int_up_to(1000, "more saves nothing and floods the progress bar"),
     "precision": one_of(PRECISIONS),
 }
 
@@ -91,7 +116,8 @@ SCHEMAS = {
     "download": {
         "mirrors": _rule(lambda value: isinstance(value, list) and all(text(item) is None for item in value),
                          "a list (possibly empty) of URLs or folders"),
-        "timeout_seconds": positive_number,
+        "timeout_seconds": _rule(lambda value: _is_number(value) and 0 < value <= 3600,
+                                 "a number of seconds above 0, at most 3600"),
         "public_mirrors": boolean,
     },
     "train": {"distribution": one_of(DISTRIBUTIONS)},
@@ -109,16 +135,86 @@ SCHEMAS = {
         "dense_units": positive_int,
         "activation": one_of(ACTIVATIONS),
     },
-    "evaluate": {"batch_size": positive_int},
+    "evaluate": {"batch_size": batch_size},
     "compare": {
         "language": one_of(LANGUAGES),
-        "bootstrap_samples": positive_int,
+        # Each resample holds an index per test image: samples x images x 5 bytes of memory.
+        "bootstrap_samples": int_up_to(10_000, "10,000 resamples of 10,000 test images take 500 MB"),
         "bootstrap_seed": non_negative_int,
     },
 }
 
 # Keys of a train_* section that configure the optimisation rather than the architecture.
 TRAINING_KEYS = tuple(TRAINING)
+
+# The architectures as dense_vs_cnn/model/architectures.py builds them, checked before any
+# is built: the CNN must fit the images, and either model must fit in memory.
+MAX_PARAMETERS = 100_000_000  # weights, gradients and the optimizer's two moments: 16 bytes each
+NUM_CLASSES = max(len(dataset.class_names) for dataset in DATASETS.values())
+
+
+def _dense_layers(widths, inputs):
+    """Parameters of Dense layers of `widths` on `inputs` features, then the softmax layer."""
+    total = 0
+    for width in [*widths, NUM_CLASSES]:
+        total, inputs = total + (inputs + 1) * width, width
+    return total
+
+
+def dense_parameters(values):
+    """The number of parameters of the dense network a train_dense section builds."""
+    return _dense_layers(values["units"], IMAGE_SIZE**2)
+
+
+def cnn_feature_map(filters, kernel_size, pool_size):
+    """The side of the CNN's last feature map on IMAGE_SIZE x IMAGE_SIZE images.
+
+    Each block's Conv2D (padding "valid", stride 1) takes kernel_size - 1 off the side and
+    its MaxPooling2D divides it by pool_size, rounding down: a window larger than the map
+    it slides over leaves nothing, which Keras reports as a traceback.
+    """
+    side = IMAGE_SIZE
+    for block in range(1, len(filters) + 1):
+        for layer, window in (("kernel", kernel_size), ("pool", pool_size)):
+            if side < window:
+                raise PipelineError(
+                    f"params.yaml: train_cnn.filters = {filters} with kernel_size {kernel_size} and "
+                    f"pool_size {pool_size} does not fit the {IMAGE_SIZE}x{IMAGE_SIZE} images: block {block} "
+                    f"gets a {side}x{side} feature map, smaller than its {window}x{window} {layer}; "
+                    "use fewer entries in filters, or a smaller kernel_size or pool_size"
+                )
+            side = side - window + 1 if layer == "kernel" else side // window
+    return side
+
+
+def cnn_parameters(values):
+    """The number of parameters of the CNN a train_cnn section builds (it must fit the images)."""
+    filters, kernel_size = values["filters"], values["kernel_size"]
+    side = cnn_feature_map(filters, kernel_size, values["pool_size"])
+    inputs = [1, *filters[:-1]]  # channels into each block: the grayscale image, then the previous block
+    convolutions = sum((kernel_size**2 * channels + 1) * count
+                       for channels, count in zip(inputs, filters, strict=True))
+    return convolutions + _dense_layers([values["dense_units"]], side * side * filters[-1])
+
+
+def _fits_in_memory(section, keys, parameters):
+    """A check of a train_* section: the model it builds has at most MAX_PARAMETERS parameters."""
+    def check(values):
+        count = parameters(values)
+        if count > MAX_PARAMETERS:
+            where = " and ".join(f"{section}.{key} = {values[key]}" for key in keys)
+            raise PipelineError(
+                f"params.yaml: {where} make a model of {count:,} parameters; at most {MAX_PARAMETERS:,} "
+                "(with their gradients and the optimizer's state, 16 bytes each: 1.6 GB): "
+                "use fewer or narrower layers"
+            )
+    return check
+
+
+SECTION_CHECKS = {
+    "train_dense": _fits_in_memory("train_dense", ["units"], dense_parameters),
+    "train_cnn": _fits_in_memory("train_cnn", ["filters", "dense_units"], cnn_parameters),
+}
 
 
 def _unknown_key_message(where, key, known):
@@ -150,13 +246,14 @@ def check_section(params, section):
         if key not in values:
             raise PipelineError(f"params.yaml: {section}.{key} is missing; add it to the {section}: section")
         _check(f"{section}.{key}", values[key], check)
+    SECTION_CHECKS.get(section, lambda values: None)(values)
     return values
 
 
 def load_params(sections, path="params.yaml"):
     """Read `path` and return {section: values} for `sections`, all checked."""
     try:
-        params = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        params = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_Loader)  # a SafeLoader
     except FileNotFoundError:
         raise PipelineError(f"{path} not found: run the stage from the project root") from None
     except yaml.YAMLError as error:

@@ -17,12 +17,15 @@ def check_input_shape(model, path, images_shape):
         )
 
 
-def score(model, images, labels, batch_size):
+def score(model, images, labels, batch_size, name="the model"):
     """Return test metrics, inference speed and the predicted class of every image."""
     model.predict(images[:batch_size], batch_size=batch_size, verbose=0)  # builds the graph: not timed
     start = time.perf_counter()
     probabilities = model.predict(images, batch_size=batch_size, verbose=0)
     seconds = time.perf_counter() - start
+    if not np.isfinite(probabilities).all():  # argmax would still pick a class: a silent wrong answer
+        raise PipelineError(f"{name} predicts NaN or infinite probabilities: its weights are not finite; "
+                            "delete it and run `dvc repro` to retrain")
     predicted = probabilities.argmax(axis=1)
     loss = keras.losses.SparseCategoricalCrossentropy()(labels, probabilities)
     metrics = {
@@ -42,7 +45,8 @@ def score_seeds(models, images, labels, batch_size):
     """
     scores, speeds, predictions = {}, {}, {}
     for seed, model in models.items():
-        scores[seed], speeds[seed], predictions[seed] = score(model, images, labels, batch_size)
+        scores[seed], speeds[seed], predictions[seed] = score(model, images, labels, batch_size,
+                                                              name=f"the {model.name} model of seed {seed}")
         print(f"{model.name}, seed {seed}: test accuracy {scores[seed]['accuracy']:.4f}, "
               f"test loss {scores[seed]['loss']:.4f}")
     return scores, speeds[next(iter(models))], predictions

@@ -13,6 +13,7 @@ import keras
 import pandas as pd
 import tensorflow as tf
 
+from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.core.params import TRAINING_KEYS
 from dense_vs_cnn.model.architectures import ARCHITECTURES
 from dense_vs_cnn.model.distribute import distribution_strategy
@@ -20,6 +21,7 @@ from dense_vs_cnn.model.distribute import distribution_strategy
 
 def make_learning_rate(rate, schedule, total_steps):
     """The optimizer's learning rate: constant, or decayed along a cosine to 0 at the end."""
+    rate = float(rate)  # params.yaml may say `1`: Keras takes a float only
     schedules = {
         "constant": lambda: rate,
         "cosine": lambda: keras.optimizers.schedules.CosineDecay(rate, decay_steps=total_steps),
@@ -43,7 +45,9 @@ def fit(model, train, val, *, epochs, batch_size, loss):
     """Train on `train` = (images, labels), validate on `val`.
 
     Returns (history, seconds): one row per epoch, numbered from 1 as the report does,
-    with the training and validation accuracy and loss.
+    with the training and validation accuracy and loss. A loss that becomes NaN or
+    infinite stops the training at that batch (TerminateOnNaN): every later update would
+    be NaN too.
     """
     (train_images, train_labels), (val_images, val_labels) = train, val
     if loss == "categorical_crossentropy":  # the notebook's one-hot labels
@@ -55,12 +59,26 @@ def fit(model, train, val, *, epochs, batch_size, loss):
         epochs=epochs,
         batch_size=batch_size,
         validation_data=(val_images, val_labels),
+        callbacks=[keras.callbacks.TerminateOnNaN()],
     )
     seconds = time.perf_counter() - start
     columns = ("accuracy", "loss", "val_accuracy", "val_loss")
-    frame = pd.DataFrame({column: history.history[column] for column in columns})
+    # Series: a training stopped by TerminateOnNaN may lack the last epoch's validation.
+    frame = pd.DataFrame({column: pd.Series(history.history.get(column, []), dtype=float)
+                          for column in columns})
     frame.insert(0, "epoch", range(1, len(frame) + 1))
     return frame, seconds
+
+
+def check_converged(history, learning_rate):
+    """Refuse a training whose loss or accuracy became NaN or infinite: its model predicts nonsense."""
+    for name in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        for epoch, value in zip(history["epoch"], history[name], strict=True):
+            if not math.isfinite(value):
+                raise PipelineError(
+                    f"training diverged: {name} became {value} in epoch {epoch}, so training stopped and "
+                    f"nothing was saved; lower the learning_rate (now {learning_rate}) or check the data"
+                )
 
 
 def train(architecture, settings, train, val, *, num_classes, seed, distribution):
@@ -82,4 +100,5 @@ def train(architecture, settings, train, val, *, num_classes, seed, distribution
                       settings["steps_per_execution"])
     history, seconds = fit(model, train, val, epochs=settings["epochs"], batch_size=settings["batch_size"],
                            loss=settings["loss"])
+    check_converged(history, settings["learning_rate"])
     return model, history, seconds

@@ -7,7 +7,9 @@ probabilities. Params: data.dataset (class names), from params.yaml when run in 
 project; --dataset overrides it.
 
 Each image is preprocessed as MNIST was made (images.py). A file that cannot be
-classified is reported on stderr and the others still are; the exit status is then 1.
+classified (not an image, damaged, undecodable, a FIFO or a device, blank) is reported on
+stderr and the others still are; the exit status is then 1. File names are printed with
+control characters escaped, so that a name cannot forge a line of output.
 """
 
 import argparse
@@ -17,10 +19,10 @@ import numpy as np
 from PIL import Image
 
 from dense_vs_cnn.core.datasets import DATASETS, get_dataset
-from dense_vs_cnn.core.errors import PipelineError, run_stage
+from dense_vs_cnn.core.errors import PipelineError, printable, run_stage
 from dense_vs_cnn.core.params import load_params
 from dense_vs_cnn.predict.images import load_gray, to_mnist
-from dense_vs_cnn.predict.models import classify, default_model, load_models, model_paths, ranked
+from dense_vs_cnn.predict.models import MODELS_DIR, classify, default_model, load_models, model_paths, ranked
 
 MODEL_HELP = ("a .keras model, an artifact name from dvc.yaml (cnn, dense), or `all` for both models "
               "of the first seed (models/seed-<first of params.yaml's seeds>/)")
@@ -28,23 +30,19 @@ DATASET_HELP = "whose class names to use (default: data.dataset in params.yaml, 
 
 
 def image_paths(arguments):
-    """Expand folders into the image files they hold (by extension), sorted; keep files as given."""
+    """Expand folders into the image files they hold (by extension), sorted; keep files as given.
+
+    A FIFO or device with an image's name is kept: load_gray reports it, without reading it.
+    """
     extensions = Image.registered_extensions()
     paths = []
     for argument in map(Path, arguments):
         if argument.is_dir():
             paths += sorted(path for path in argument.iterdir()
-                            if path.is_file() and path.suffix.lower() in extensions)
+                            if not path.is_dir() and path.suffix.lower() in extensions)
         else:
             paths.append(argument)
     return paths
-
-
-def dataset_name(choice):
-    """--dataset if given, else data.dataset of the project's params.yaml, else mnist."""
-    if choice:
-        return choice
-    return load_params(["data"])["data"]["dataset"] if Path("params.yaml").exists() else "mnist"
 
 
 def top_classes(probabilities, class_names):
@@ -53,32 +51,59 @@ def top_classes(probabilities, class_names):
     return f"{best[0][0]} ({', '.join(f'{name} {probability:.1%}' for name, probability in best)})"
 
 
+def dataset_name(choice):
+    """--dataset, else data.dataset in params.yaml when there is one, else mnist: whose class names.
+
+    params.yaml is read only without --dataset: another project's may be in the folder.
+    """
+    if choice or not Path("params.yaml").exists():
+        return choice or "mnist"
+    try:
+        return load_params(["data"])["data"]["dataset"]
+    except PipelineError as error:
+        raise PipelineError(f"{error} (read for the class names: pass --dataset to leave it aside)") from None
+
+
+def check_project(model):
+    """The default models live in a project folder: say so when run elsewhere, rather than "run dvc repro"."""
+    in_project = Path("params.yaml").exists() or MODELS_DIR.is_dir()
+    if model in (None, "all") and not in_project:
+        raise PipelineError(
+            f"{printable(Path.cwd())} is not a project folder (no params.yaml, no models/): run "
+            "digits-predict from the project's root, where `dvc repro` trains the models, or pass "
+            "--model PATH.keras"
+        )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="digits-predict", description=__doc__.splitlines()[0])
     parser.add_argument("images", nargs="+", help="image files or folders of images")
     parser.add_argument("--model", help=MODEL_HELP + " (default: that folder's cnn.keras)")
     parser.add_argument("--dataset", choices=sorted(DATASETS), help=DATASET_HELP)
     args = parser.parse_args(argv)
+    check_project(args.model)
     dataset = dataset_name(args.dataset)
     class_names = get_dataset(dataset).class_names
     paths = image_paths(args.images)
     if not paths:
-        raise PipelineError(f"no image files in {' '.join(args.images)}")
+        raise PipelineError(f"no image files in {printable(' '.join(args.images))}")
 
     tensors, failures = {}, []
     for path in paths:  # one at a time: only the 28x28 results are kept
         try:
             tensors[path] = to_mnist(load_gray(path))
         except (PipelineError, ValueError) as error:
-            failures.append(f"{path}: {error}" if isinstance(error, ValueError) else str(error))
+            failures.append(f"{printable(path)}: {error}" if isinstance(error, ValueError) else str(error))
     models = load_models(model_paths(args.model or str(default_model())), class_names, dataset)
 
     if tensors:
         probabilities = classify(models, np.stack(list(tensors.values())))
-        width = max(len(str(path)) for path in tensors)
+        names = {path: printable(path) for path in tensors}
+        width = max(map(len, names.values()))
         for row, path in enumerate(tensors):
-            columns = [f"{name}: {top_classes(probabilities[name][row], class_names)}" for name in models]
-            print(f"{str(path):<{width}}  " + "   ".join(columns))
+            columns = [f"{printable(name)}: {top_classes(probabilities[name][row], class_names)}"
+                       for name in models]
+            print(f"{names[path]:<{width}}  " + "   ".join(columns))
     if failures:
         raise PipelineError(f"{len(failures)} of {len(paths)} files could not be classified:\n  "
                             + "\n  ".join(failures))

@@ -3,18 +3,18 @@
 MNIST digits are light ink on a black background, cropped to the ink, fitted into a
 20x20 box keeping the aspect ratio (anti-aliased), then placed in a 28x28 field so that
 their centre of mass sits at the centre. `to_mnist` does exactly that to any grayscale
-picture; `load_gray` reads the picture with bounded memory.
+picture; `load_gray` reads the picture with bounded memory, in any mode and bit depth
+Pillow opens, as the same lightness its 8-bit equivalent has.
 """
 
-import io
-import os
+import contextlib
 import warnings
-from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
-from dense_vs_cnn.core.errors import PipelineError
+from dense_vs_cnn.core.errors import PipelineError, printable
+from dense_vs_cnn.core.files import open_regular
 
 MAX_PIXELS = 50_000_000  # a 50-megapixel photo decodes to at most ~200 MB; more is refused
 WORK_SIZE = 512  # images are shrunk to fit this square first: plenty to find the ink
@@ -23,32 +23,81 @@ CENTRE = 14.0  # where MNIST's centres of mass sit (row and column), measured on
 MIN_CONTRAST = 0.15  # ink must differ this much from the background, on a 0-1 scale
 NOISE = 0.2  # after scaling the ink to 0-1: fainter pixels are paper texture or JPEG noise
 
+# Modes wider than 8 bits, and the values that mean white. Pillow's convert("L") clips
+# them at 255 instead of scaling (a 16-bit digit keeps only its darkest pixels), so they
+# are scaled here. 16-bit modes hold 0-65535. "I" (32-bit integers) and "F" (floats) carry
+# no range of their own: Pillow reads a 16-bit PGM as "I" in 0-65535, converts "L" to "I"
+# or "F" in 0-255, and float files mostly hold 0-1; white is the smallest of these that
+# holds every pixel.
+WHITE = {"I;16": (65535,), "I;16B": (65535,), "I;16L": (65535,), "I;16N": (65535,),
+         "I": (255, 65535, 2**31 - 1), "F": (1.0, 255.0, 65535.0)}
+# Modes with an alpha band; any other mode may name a transparent value in info["transparency"].
+ALPHA_MODES = ("RGBA", "RGBa", "LA", "La", "PA")
+# CIE L*a*b* (TIFF) has no conversion to "L" in Pillow: go through sRGB with Little CMS.
+LAB_TO_SRGB = ImageCms.buildTransform(ImageCms.createProfile("LAB"), ImageCms.createProfile("sRGB"),
+                                      "LAB", "RGB")
+
+
+def wide_to_gray(image):
+    """A 16-bit, 32-bit integer or float image as float64 lightness in [0, 1], scaled by its white."""
+    values = np.asarray(image, dtype=np.float64)
+    if not np.isfinite(values).all() or values.min() < 0:
+        raise ValueError(f"{image.mode} pixels below 0, NaN or infinite: no way to tell black from white")
+    white = next((white for white in WHITE[image.mode] if values.max() <= white), None)
+    if white is None:
+        raise ValueError(f"{image.mode} pixels up to {values.max():g}: more than any usual white "
+                         f"({WHITE[image.mode][-1]:g})")
+    gray = values / white
+    transparent = image.info.get("transparency")
+    if transparent is not None:  # a PNG's tRNS: one value that is transparent, i.e. paper
+        gray[values == transparent] = 1.0
+    return gray
+
+
+def to_gray(image):
+    """The picture as a 2-D float32 array in [0, 1] (1 = white); transparent pixels are white paper."""
+    if image.mode in WHITE:
+        return wide_to_gray(image).astype(np.float32)
+    if image.mode == "LAB":
+        image = ImageCms.applyTransform(image, LAB_TO_SRGB)
+    if image.mode in ALPHA_MODES or "transparency" in image.info:
+        paper = Image.new("RGBA", image.size, "white")
+        image = Image.alpha_composite(paper, image.convert("RGBA"))
+    return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+
+
+def shrink(gray):
+    """`gray` fitted into WORK_SIZE x WORK_SIZE (never enlarged): plenty to find the ink."""
+    picture = Image.fromarray(gray)  # float32: mode "F"
+    picture.thumbnail((WORK_SIZE, WORK_SIZE))
+    return np.clip(np.asarray(picture), 0, 1)  # resampling overshoots a little at sharp edges
+
 
 def load_gray(source, name=None):
     """Read an image as a 2-D float32 array in [0, 1] (1 = white), at most WORK_SIZE wide.
 
     `source` is a path, or an open binary file (an upload held in io.BytesIO) that error
-    messages call `name`.
+    messages call `name`. A FIFO or a device is refused before it is read (it could block
+    or never end); any failure of Pillow's decoders is this file's problem, reported with
+    its name.
     """
-    name = name or source
-    if _size(source) == 0:
-        raise PipelineError(f"{name}: the file is empty")
+    name = printable(name or source)
     try:
-        with warnings.catch_warnings():
+        opened = contextlib.nullcontext(source) if hasattr(source, "read") else open_regular(source)
+        with opened as stream, warnings.catch_warnings():
+            if stream.seek(0, 2) == 0:
+                raise PipelineError(f"{name}: the file is empty")
+            stream.seek(0)
             # Pillow only warns between its own limit and twice it: make that an error too.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(source) as image:  # reads the header only
+            with Image.open(stream) as image:  # reads the header only
                 if image.width * image.height > MAX_PIXELS:
                     raise Image.DecompressionBombError(f"{image.width}x{image.height} pixels")
                 image.draft("L", (WORK_SIZE, WORK_SIZE))  # JPEG: decode at 1/2 to 1/8 scale
                 image = ImageOps.exif_transpose(image)  # phone photos: honour the orientation
-                if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-                    # Transparent pixels are blank paper, not black ink.
-                    paper = Image.new("RGBA", image.size, "white")
-                    image = Image.alpha_composite(paper, image.convert("RGBA"))
-                image = image.convert("L")
-                image.thumbnail((WORK_SIZE, WORK_SIZE))
-                return np.asarray(image, dtype=np.float32) / 255.0
+                return shrink(to_gray(image))
+    except PipelineError:
+        raise
     except FileNotFoundError:
         raise PipelineError(f"{name}: no such file") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
@@ -58,15 +107,12 @@ def load_gray(source, name=None):
         ) from None
     except UnidentifiedImageError:
         raise PipelineError(f"{name}: not an image Pillow can read (use PNG or JPEG)") from None
+    except ValueError as error:  # not a regular file; pixel values with no known range
+        raise PipelineError(f"{name}: {error}") from None
     except OSError as error:  # truncated or damaged data
         raise PipelineError(f"{name}: damaged image ({error})") from None
-
-
-def _size(source):
-    """Bytes in a path's file or in an open binary file; None when the path is no file."""
-    if isinstance(source, (str, os.PathLike)):
-        return Path(source).stat().st_size if Path(source).is_file() else None
-    return source.getbuffer().nbytes if isinstance(source, io.BytesIO) else None
+    except Exception as error:  # a crafted file: Pillow's decoders raise NotImplementedError, SyntaxError...
+        raise PipelineError(f"{name}: cannot decode this image ({type(error).__name__}: {error})") from None
 
 
 def to_mnist(gray):

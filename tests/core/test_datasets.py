@@ -47,7 +47,7 @@ def test_fashion_downloads_through_mnist_mirror(tiny_params, tmp_path, monkeypat
 def test_failure_message_names_the_datasets_offline_folder(idx_files, tmp_path):
     dataset = get_dataset("fashion_mnist")
     with pytest.raises(PipelineError) as error:
-        download(dataset.files.values(), [str(idx_files)], tmp_path / "raw", timeout=5,
+        download(dataset.downloads(), [str(idx_files)], tmp_path / "raw", timeout=5,
                  offline_copy=(dataset.offline_copy, dataset.offline_note))
     assert "MNIST_MIRROR=/usr/share/datasets/fashion-mnist dvc repro" in str(error.value)
     assert "apt-get install dataset-fashion-mnist" in str(error.value)
@@ -65,3 +65,13 @@ def test_switching_the_dataset_reruns_the_whole_pipeline(tmp_path):
     for model in ("dense", "cnn"):
         accuracy = json.loads((repo / "metrics/test.json").read_text())[model]["accuracy"]
         assert 0.4 < accuracy < 1  # 900 clothes, 1 epoch: far above chance (0.1)
+
+
+def test_decompressed_sizes_are_the_real_files(real_mnist_sample):
+    """Downloads stop at each real file's exact size (MNIST; Fashion-MNIST has the same shapes)."""
+    from tests.conftest import MNIST_MIRROR
+
+    for name, md5, size in get_dataset("mnist").downloads():
+        assert decompressed_md5(MNIST_MIRROR / name, size) == md5  # reads up to `size`: no more, no less
+        with pytest.raises(ValueError, match=f"decompresses to more than the {size - 1:,} bytes"):
+            decompressed_md5(MNIST_MIRROR / name, size - 1)

@@ -1,16 +1,19 @@
 import json
 import os
-import shutil
-import stat
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from dense_vs_cnn.core.errors import PipelineError
-from dense_vs_cnn.core.files import atomic_path, load_array, read_json, save_array, write_json, write_text
-from tests.conftest import PROJECT, dvc, run
+from dense_vs_cnn.core.files import (
+    atomic_path,
+    load_array,
+    open_regular,
+    read_csv,
+    read_json,
+    save_array,
+    write_json,
+)
 
 
 @pytest.mark.parametrize("failure", [RuntimeError, KeyboardInterrupt])
@@ -59,40 +62,37 @@ def test_arrays_round_trip_and_are_never_unpickled(tmp_path):
         load_array(tmp_path / "absent.npy")
 
 
-def killed_writer_leaves(path):
-    """What a writer killed with `kill -9` inside atomic_path leaves: its temporary file."""
-    code = ("import os, signal, sys; from dense_vs_cnn.core.files import atomic_path\n"
-            "with atomic_path(sys.argv[1]) as temporary:\n"
-            "    temporary.write_text('half a model')\n"
-            "    os.kill(os.getpid(), signal.SIGKILL)\n")
-    subprocess.run([sys.executable, "-c", code, str(path)], env={**os.environ, "PYTHONPATH": str(PROJECT)})
-    return [child for child in path.parent.iterdir() if child != path]
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -np.inf, np.float64("nan")])
+def test_json_never_holds_nan_or_infinity(tmp_path, value):
+    write_json(tmp_path / "metrics.json", {"accuracy": 0.9})
+    with pytest.raises(PipelineError) as error:
+        write_json(tmp_path / "metrics.json", {"accuracy": 0.9, "per_model": {"cnn": {"loss": value}}})
+    assert str(error.value) == (f"{tmp_path / 'metrics.json'} was not written: per_model.cnn.loss would be "
+                                "NaN or infinity, which JSON cannot hold: the computation that made it went "
+                                "wrong")
+    assert read_json(tmp_path / "metrics.json") == {"accuracy": 0.9}  # the previous file, untouched
+    assert [path.name for path in tmp_path.iterdir()] == ["metrics.json"]
 
 
-def test_a_killed_write_leaves_a_temporary_that_git_and_dvc_ignore(tmp_path):
-    shutil.copy(PROJECT / ".gitignore", tmp_path)
-    shutil.copy(PROJECT / ".dvcignore", tmp_path)
-    run(["git", "init", "-q"], cwd=tmp_path)
-    dvc("init", "-q", cwd=tmp_path)
-    left = killed_writer_leaves(tmp_path / "models" / "dense.keras")
-    assert len(left) == 1 and left[0].name.startswith(".dense.tmp-") and left[0].suffix == ".keras"
-    relative = str(left[0].relative_to(tmp_path))
-    assert run(["git", "check-ignore", relative], cwd=tmp_path, check=False).returncode == 0
-    assert dvc("check-ignore", relative, cwd=tmp_path, check=False).returncode == 0
-    status = run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=tmp_path).stdout
-    assert "models" not in status
+def test_empty_or_garbled_csv_says_how_to_restore_it(tmp_path):
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(PipelineError, match=r"empty.csv is not a readable CSV table \(No columns to parse"):
+        read_csv(tmp_path / "empty.csv")
+    (tmp_path / "garbled.csv").write_text('epoch,accuracy\n0,"0.9\n')
+    with pytest.raises(PipelineError, match=r"garbled.csv is not a readable CSV table .*`git checkout -- "):
+        read_csv(tmp_path / "garbled.csv")
 
 
-def test_the_next_write_removes_what_a_killed_one_left(tmp_path):
-    killed_writer_leaves(tmp_path / "dense.keras")
-    write_text(tmp_path / "dense.keras", "a model")
-    assert [path.name for path in tmp_path.iterdir()] == ["dense.keras"]
-
-
-def test_outputs_get_the_users_umask(tmp_path):
-    previous = os.umask(0o022)
-    try:
-        write_text(tmp_path / "report.md", "text")
-    finally:
-        os.umask(previous)
-    assert stat.S_IMODE((tmp_path / "report.md").stat().st_mode) == 0o644
+def test_open_regular_reads_a_file_and_refuses_the_rest_unread(tmp_path):
+    (tmp_path / "file").write_bytes(b"data")
+    with open_regular(tmp_path / "file") as stream:
+        assert stream.read() == b"data"
+    os.mkfifo(tmp_path / "fifo")  # no writer: opening it to read would block forever
+    with pytest.raises(ValueError, match=r"^a FIFO \(named pipe\), not a regular file: refused without"):
+        open_regular(tmp_path / "fifo")
+    with pytest.raises(ValueError, match="^a character device, not a regular file"):
+        open_regular("/dev/zero")  # never ends
+    with pytest.raises(ValueError, match="^a folder, not a regular file"):
+        open_regular(tmp_path)
+    with pytest.raises(FileNotFoundError):
+        open_regular(tmp_path / "absent")

@@ -1,9 +1,15 @@
+
 import keras
 import pytest
 import yaml
 
 from dense_vs_cnn.core.errors import PipelineError
-from dense_vs_cnn.core.params import ACTIVATIONS, OPTIMIZERS, SCHEMAS, load_params
+from dense_vs_cnn.core.params import (
+    ACTIVATIONS,
+    OPTIMIZERS,
+    SCHEMAS,
+    load_params,
+)
 from tests.conftest import PROJECT
 
 
@@ -59,10 +65,21 @@ def test_unknown_section_suggests_the_closest(tmp_path, params):
         ("train_cnn", "epochs", 0, "a positive integer"),
         ("train_dense", "batch_size", -32, "a positive integer"),
         ("train_cnn", "epochs", 5.5, "a positive integer"),
-        ("train_dense", "learning_rate", 0, "a positive number"),
+        ("train_dense", "learning_rate", 0, "a positive, finite number"),
+        ("train_dense", "learning_rate", float("inf"), "a positive, finite number"),
+        ("train_cnn", "learning_rate", float("nan"), "a positive, finite number"),
+        ("train_dense", "steps_per_execution", 2**31,
+         r"a positive integer, at most 1000 \(more saves nothing"),
+        ("train_dense", "steps_per_execution", 1001, "a positive integer, at most 1000"),
+        ("train_cnn", "batch_size", 2**31,
+         r"a positive integer, at most 2147483647 \(TensorFlow's 32-bit sizes\)"),
+        ("evaluate", "batch_size", 2**63, "a positive integer, at most 2147483647"),
+        ("compare", "bootstrap_samples", 100_000_000,
+         r"a positive integer, at most 10000 \(10,000 resamples of 10,000 test images take 500 MB\)"),
+        ("download", "timeout_seconds", 1e300, "a number of seconds above 0, at most 3600"),
         ("preprocess", "validation_fraction", -0.1, "a number between 0 and 1"),
         ("download", "mirrors", "https://example.com/", r"a list \(possibly empty\) of URLs or folders"),
-        ("download", "timeout_seconds", "30s", "a positive number"),
+        ("download", "timeout_seconds", "30s", "a number of seconds above 0, at most 3600"),
         ("train_dense", "epochs", True, "a positive integer"),
         ("preprocess", "validation_fraction", 1.0, "a number between 0 and 1"),
         ("preprocess", "validation_fraction", 0, "a number between 0 and 1"),
@@ -116,3 +133,5 @@ def test_a_seed_handed_to_a_train_stage_is_checked_too():
     assert check_seed(4294967295) == 4294967295
     with pytest.raises(PipelineError, match="params.yaml: seeds entry = -1 is invalid"):
         check_seed(-1)
+
+

@@ -49,3 +49,20 @@ def test_the_same_training_in_two_processes_saves_the_same_bytes(tmp_path):
     model = load_model(paths[0])  # still a normal .keras file, loaded in safe mode
     assert model.layers[0].dtype_policy.name == "mixed_bfloat16"
     assert model.layers[-1].dtype_policy.name == "float32"
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    (b"", "the file is empty"),
+    (None, "not a zip archive, as .keras files are: truncated or damaged"),
+])
+def test_empty_or_truncated_model_says_what_is_wrong(tmp_path, content, reason):
+    import keras
+
+    model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(2)])
+    model.save(tmp_path / "whole.keras")
+    whole = (tmp_path / "whole.keras").read_bytes()
+    (tmp_path / "model.keras").write_bytes(whole[: len(whole) // 2] if content is None else content)
+    with pytest.raises(PipelineError) as error:  # Keras itself says "File not found" for both
+        load_model(tmp_path / "model.keras")
+    assert str(error.value) == (f"{tmp_path / 'model.keras'} is not a loadable Keras model ({reason}); "
+                                "delete it and run `dvc repro` to retrain")

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.core.params import SCHEDULES
 from dense_vs_cnn.model.training import make_learning_rate, train
 
@@ -11,18 +12,36 @@ def test_schedules_offered_in_params_are_the_ones_training_knows():
     assert float(cosine(0)) == pytest.approx(0.01) and float(cosine(10)) == pytest.approx(0.0)
     for schedule in SCHEDULES:
         make_learning_rate(0.01, schedule, total_steps=10)
+    # params.yaml may say 1: Keras takes a float only.
+    assert isinstance(make_learning_rate(1, "constant", total_steps=10), float)
 
 
+SETTINGS = {"units": [8], "activation": "relu", "epochs": 2, "batch_size": 8, "optimizer": "adam",
+            "learning_rate": 0.001, "learning_rate_schedule": "constant",
+            "loss": "sparse_categorical_crossentropy", "steps_per_execution": 1, "precision": "float32"}
 
 
 def test_train_builds_the_named_architecture_and_numbers_epochs_from_one():
     rng = np.random.default_rng(0)
     images, labels = rng.random((40, 784), dtype=np.float32), (np.arange(40) % 10).astype(np.uint8)
-    settings = {"units": [8], "activation": "relu", "epochs": 2, "batch_size": 8, "optimizer": "adam",
-                "learning_rate": 0.001, "learning_rate_schedule": "constant",
-                "loss": "sparse_categorical_crossentropy", "steps_per_execution": 1, "precision": "float32"}
-    model, history, seconds = train("dense", settings, (images, labels), (images[:10], labels[:10]),
+    model, history, seconds = train("dense", SETTINGS, (images, labels), (images[:10], labels[:10]),
                                     num_classes=10, seed=0, distribution="none")
     assert model.name == "dense" and model.output_shape == (None, 10) and seconds > 0
     assert list(history.columns) == ["epoch", "accuracy", "loss", "val_accuracy", "val_loss"]
     assert history["epoch"].tolist() == [1, 2]
+
+
+@pytest.mark.parametrize("learning_rate", [1, 1e30])
+def test_a_diverging_training_stops_with_an_error(tmp_path, learning_rate):
+    """1 (an int: Keras refused it) trains; 1e30 overflows the weights: the loss becomes NaN."""
+    rng = np.random.default_rng(0)
+    images, labels = rng.random((40, 784), dtype=np.float32), (np.arange(40) % 10).astype(np.uint8)
+    settings = dict(SETTINGS, learning_rate=learning_rate, epochs=3)
+    arguments = dict(num_classes=10, seed=0, distribution="none")
+    if learning_rate == 1:
+        train("dense", settings, (images, labels), (images, labels), **arguments)
+        return
+    with pytest.raises(PipelineError) as error:
+        train("dense", settings, (images, labels), (images, labels), **arguments)
+    assert str(error.value) == ("training diverged: loss became nan in epoch 1, so training stopped and "
+                                "nothing was saved; lower the learning_rate (now 1e+30) or check the data")

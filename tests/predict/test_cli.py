@@ -1,12 +1,15 @@
 """digits-predict on digits drawn with Pillow and on real MNIST test images saved as PNG."""
 
+import os
 import re
+import struct
 import sys
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.evaluation.scoring import score
 from dense_vs_cnn.model.saving import load_model
 from dense_vs_cnn.predict.cli import main as predict
@@ -80,8 +83,6 @@ def test_bad_files_are_reported_and_the_rest_classified(project, tmp_path):
 
 
 def test_missing_model_says_how_to_train_it(tmp_path, monkeypatch):
-    from dense_vs_cnn.core.errors import PipelineError
-
     draw_digits(tmp_path / "drawn")
     (tmp_path / "params.yaml").write_text((PROJECT / "params.yaml").read_text())  # a project, not trained
     monkeypatch.chdir(tmp_path)
@@ -97,3 +98,57 @@ def test_an_artifact_name_is_the_model_dvc_yaml_names(project, tmp_path, monkeyp
     predict([str(tmp_path / "drawn"), "--model", "models/seed-3/dense.keras"])
     assert by_name == capsys.readouterr().out
     assert set(model for row in predictions(by_name).values() for model in row) == {"dense"}
+
+
+@pytest.mark.parametrize("model", [[], ["--model", "all"]])
+def test_outside_a_project_it_says_so(tmp_path, monkeypatch, model):
+    draw_digits(tmp_path / "drawn")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    with pytest.raises(PipelineError) as error:
+        predict([str(tmp_path / "drawn"), *model])
+    assert str(error.value) == (
+        f"{tmp_path / 'elsewhere'} is not a project folder (no params.yaml, no models/): run digits-predict "
+        "from the project's root, where `dvc repro` trains the models, or pass --model PATH.keras")
+
+
+def crafted_dds(path):
+    """A DirectDraw Surface header with no known pixel format: Pillow raises NotImplementedError."""
+    path.write_bytes(struct.pack("<4sI", b"DDS ", 124) + struct.pack("<3I", 0, 32, 32) + bytes(108))
+
+
+def test_undecodable_files_fifos_and_odd_names_do_not_stop_the_rest(project, tmp_path):
+    """One crafted file used to abort the folder, a FIFO to hang, a newline in a name to forge a line."""
+    draw_digits(tmp_path / "drawn")
+    crafted_dds(tmp_path / "drawn" / "a_crafted.dds")  # sorted first: everything after it must still run
+    (tmp_path / "drawn" / "digit_3.jpg").rename(tmp_path / "drawn" / "evil\nerror: forged.jpg")
+    os.mkfifo(tmp_path / "pipe.png")
+    command = [sys.executable, "-m", "dense_vs_cnn.predict.cli", str(tmp_path / "drawn"),
+               str(tmp_path / "pipe.png")]
+    result = run(command, cwd=project, check=False, env={"PYTHONPATH": str(PROJECT)}, timeout=300)
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 10  # the ten drawn digits, one line each, and no forged one
+    escaped = str(tmp_path / "drawn" / "evil\\nerror: forged.jpg  cnn: ")
+    assert sum(line.startswith(escaped) for line in lines) == 1
+    assert "error: 2 of 12 files could not be classified:" in result.stderr
+    assert "a_crafted.dds: cannot decode this image (NotImplementedError: Unknown pixel format flags 0)" \
+        in result.stderr
+    assert "pipe.png: a FIFO (named pipe), not a regular file: refused without reading it" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_another_projects_params_do_not_matter_with_dataset(project, tmp_path):
+    draw_digits(tmp_path / "drawn")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "params.yaml").write_text("seed: [1, 2\n")  # not even YAML
+    (other / "models").symlink_to(project / "models")
+    arguments = [sys.executable, "-m", "dense_vs_cnn.predict.cli", str(tmp_path / "drawn" / "digit_0.png")]
+    result = run([*arguments, "--dataset", "mnist"], cwd=other, check=False, env={"PYTHONPATH": str(PROJECT)})
+    assert result.returncode == 0, result.stderr
+    assert "digit_0.png  cnn: " in result.stdout
+    without = run(arguments, cwd=other, check=False, env={"PYTHONPATH": str(PROJECT)})
+    assert without.returncode == 1
+    assert without.stderr.startswith("error: params.yaml is not valid YAML")
+    assert without.stderr.rstrip().endswith("(read for the class names: pass --dataset to leave it aside)")

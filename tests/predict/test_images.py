@@ -1,9 +1,17 @@
+import contextlib
 import io
+import os
+import struct
+import tempfile
+import threading
+import time
 import warnings
+import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageCms, ImageDraw, ImageFont
 
 from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.predict.images import CENTRE, MAX_PIXELS, WORK_SIZE, load_gray, to_mnist
@@ -89,3 +97,179 @@ def test_an_upload_is_read_from_its_bytes_and_named_in_messages(tmp_path):
         load_gray(io.BytesIO(b""), "drawing.png")
     with pytest.raises(PipelineError, match="^notes.png: not an image Pillow can read"):
         load_gray(io.BytesIO(b"hello"), "notes.png")
+
+
+# --- Every mode and bit depth Pillow opens reads as its 8-bit equivalent -------------------------
+
+def drawn_digit():
+    """An anti-aliased 8-bit digit: dark ink on white paper, with most gray levels between."""
+    image = Image.new("L", (100, 130), 255)
+    ImageDraw.Draw(image).text((18, 5), "7", fill=0, font=ImageFont.load_default(size=110))
+    return np.asarray(image)
+
+
+def sixteen_bit(gray):
+    return gray.astype(np.uint16) * 257  # 255 -> 65535: the same lightness
+
+
+def save(image, path):
+    image.save(path)
+    return path
+
+
+def raw_png(path, gray, color_type, channels):
+    """A 16-bit PNG written chunk by chunk (Pillow writes no 16-bit RGB or gray+alpha)."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    height, width = gray.shape
+    pixels = np.repeat(sixteen_bit(gray)[..., np.newaxis], channels, axis=2)
+    if color_type in (4, 6):  # with alpha: opaque
+        pixels[..., -1] = 65535
+    rows = b"".join(b"\x00" + row.astype(">u2").tobytes() for row in pixels)
+    header = struct.pack(">IIBBBBB", width, height, 16, color_type, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
+                     + chunk(b"IEND", b""))
+    return path
+
+
+def palette(gray, path, transparent_background=False):
+    """A palette PNG whose palette is shuffled: index k shows gray level ORDER[k]."""
+    order = np.random.default_rng(0).permutation(256)
+    indices = np.argsort(order)[gray].astype(np.uint8)  # the index whose color is the pixel's gray
+    image = Image.fromarray(indices).convert("P")
+    colors = np.repeat(order, 3).astype(np.uint8)
+    if transparent_background:  # the paper's index is transparent and, underneath, red
+        paper = int(np.argsort(order)[255])
+        colors[3 * paper:3 * paper + 3] = (255, 0, 0)
+        image.info["transparency"] = paper
+    image.putpalette(colors.tolist())
+    image.save(path, transparency=image.info.get("transparency"))
+    return path
+
+
+def transparent(gray, path, mode, under):
+    """Ink opaque, paper fully transparent with the color `under` beneath (any color: it is paper)."""
+    rgba = np.dstack([gray, gray, gray, np.full_like(gray, 255)])
+    rgba[gray == 255] = (*under, 0)
+    return save(Image.fromarray(rgba).convert(mode), path)
+
+
+def lab(gray, path):
+    srgb, lab_profile = ImageCms.createProfile("sRGB"), ImageCms.createProfile("LAB")
+    transform = ImageCms.buildTransform(srgb, lab_profile, "RGB", "LAB")
+    return save(ImageCms.applyTransform(Image.fromarray(gray).convert("RGB"), transform), path)
+
+
+VARIANTS = {  # name: (how to write it, the mode Pillow opens it in, tolerance)
+    "16-bit PNG": (lambda g, d: save(Image.fromarray(sixteen_bit(g)), d / "a.png"), "I;16", 0),
+    "16-bit big-endian TIFF": (lambda g, d: save(Image.fromarray(sixteen_bit(g).astype(">u2")), d / "a.tif"),
+                               "I;16B", 0),
+    "16-bit PGM": (lambda g, d: save(Image.fromarray(sixteen_bit(g)), d / "a.pgm"), "I", 0),
+    "32-bit integer TIFF": (lambda g, d: save(Image.fromarray((g.astype(np.int64) * (2**31 - 1) // 255)
+                                                             .astype(np.int32)), d / "a.tif"), "I", 1e-6),
+    "float TIFF, 0 to 1": (lambda g, d: save(Image.fromarray((g / 255).astype(np.float32)), d / "a.tif"), "F",
+                           1e-6),
+    "float TIFF, 0 to 255": (lambda g, d: save(Image.fromarray(g).convert("F"), d / "a.tif"), "F", 0),
+    "16-bit RGB PNG": (lambda g, d: raw_png(d / "a.png", g, color_type=2, channels=3), "RGB", 0),
+    "16-bit gray+alpha PNG": (lambda g, d: raw_png(d / "a.png", g, color_type=4, channels=2), "RGBA", 0),
+    "RGB PNG": (lambda g, d: save(Image.fromarray(g).convert("RGB"), d / "a.png"), "RGB", 0),
+    "palette PNG": (lambda g, d: palette(g, d / "a.png"), "P", 0),
+    "palette PNG, transparent paper": (lambda g, d: palette(g, d / "a.png", transparent_background=True), "P",
+                                       0),
+    "LA PNG, transparent black paper": (lambda g, d: transparent(g, d / "a.png", "LA", (0, 0, 0)), "LA", 0),
+    "RGBA PNG, transparent red paper": (lambda g, d: transparent(g, d / "a.png", "RGBA", (255, 0, 0)), "RGBA",
+                                        0),
+    "PA TIFF, transparent paper": (lambda g, d: save(palette_alpha(g), d / "a.tif"), "PA", 0),
+    "CMYK TIFF": (lambda g, d: save(Image.fromarray(g).convert("CMYK"), d / "a.tif"), "CMYK", 0),
+    "CIE L*a*b* TIFF": (lambda g, d: lab(g, d / "a.tif"), "LAB", 2 / 255),  # via sRGB: rounding
+}
+
+
+def palette_alpha(gray):
+    """PA: a shuffled palette plus an alpha band that makes the paper transparent."""
+    image = Image.open(palette(gray, Path(tempfile.mkdtemp()) / "p.png")).convert("PA")
+    image.putalpha(Image.fromarray(np.where(gray == 255, 0, 255).astype(np.uint8)))
+    return image
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_every_mode_and_bit_depth_reads_as_its_8_bit_equivalent(tmp_path, variant):
+    gray = drawn_digit()
+    write, mode, tolerance = VARIANTS[variant]
+    path = write(gray, tmp_path)
+    with Image.open(path) as image:
+        assert image.mode == mode  # the mode under test is the one Pillow really opens
+    eight_bit = load_gray(save(Image.fromarray(gray), tmp_path / "8-bit.png"))
+    np.testing.assert_allclose(load_gray(path), eight_bit, rtol=0, atol=tolerance)
+    np.testing.assert_allclose(to_mnist(load_gray(path)), to_mnist(eight_bit), rtol=0, atol=2 * tolerance)
+
+
+def test_a_1_bit_image_reads_as_black_and_white(tmp_path):
+    binary = np.where(drawn_digit() < 128, 0, 255).astype(np.uint8)
+    one_bit = save(Image.fromarray(binary).convert("1", dither=Image.Dither.NONE), tmp_path / "a.png")
+    assert Image.open(one_bit).mode == "1"
+    eight_bit = save(Image.fromarray(binary), tmp_path / "b.png")
+    np.testing.assert_array_equal(load_gray(one_bit), load_gray(eight_bit))
+
+
+def test_real_mnist_digits_in_16_bits_are_the_8_bit_tensors(real_mnist_sample, tmp_path):
+    """Pillow's own conversion clipped 16-bit pixels: 105 of these 200 were "no ink found", a 7 became a 2."""
+    images, _ = real_mnist_sample
+    inverted = 255 - images  # dark ink on white paper, as a scan is
+    for index, image in enumerate(inverted):
+        eight = to_mnist(load_gray(save(Image.fromarray(image), tmp_path / f"{index}-8.png")))
+        sixteen = to_mnist(load_gray(save(Image.fromarray(sixteen_bit(image)), tmp_path / f"{index}-16.png")))
+        np.testing.assert_array_equal(sixteen, eight)
+
+
+@pytest.mark.parametrize(("values", "problem"), [
+    (np.full((40, 40), -1.0, dtype=np.float32), "F pixels below 0, NaN or infinite"),
+    (np.full((40, 40), np.nan, dtype=np.float32), "F pixels below 0, NaN or infinite"),
+    (np.full((40, 40), 1e6, dtype=np.float32), r"F pixels up to 1e\+06: more than any usual white \(65535\)"),
+])
+def test_float_pixels_with_no_known_range_are_refused(tmp_path, values, problem):
+    path = save(Image.fromarray(values), tmp_path / "odd.tif")
+    with pytest.raises(PipelineError, match=f"odd.tif: {problem}"):
+        load_gray(path)
+
+
+# --- Files Pillow opens but cannot decode, and files that are not files -------------------------------
+
+def crafted_dds(path):
+    """A DirectDraw Surface header with no known pixel format: Pillow raises NotImplementedError."""
+    header = struct.pack("<4sI", b"DDS ", 124) + struct.pack("<3I", 0, 32, 32) + bytes(120 - 12)
+    path.write_bytes(header)
+    return path
+
+
+def test_a_file_pillow_cannot_decode_is_this_files_problem(tmp_path):
+    path = crafted_dds(tmp_path / "crafted.dds")
+    with pytest.raises(NotImplementedError):  # what used to abort the whole folder
+        Image.open(path)
+    with pytest.raises(PipelineError, match=r"crafted.dds: cannot decode this image \(NotImplementedError: "
+                                            r"Unknown pixel format flags 0\)"):
+        load_gray(path)
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
+    os.mkfifo(tmp_path / "pipe.png")
+
+    def writer():  # the old code waited forever for one: let a failing test end
+        time.sleep(3)
+        with contextlib.suppress(OSError):
+            os.close(os.open(tmp_path / "pipe.png", os.O_WRONLY | os.O_NONBLOCK))
+
+    threading.Thread(target=writer, daemon=True).start()
+    start = time.monotonic()
+    with pytest.raises(PipelineError, match=r"pipe.png: a FIFO \(named pipe\), not a regular file: refused"):
+        load_gray(tmp_path / "pipe.png")
+    assert time.monotonic() - start < 1
+
+
+def test_control_characters_in_a_name_are_escaped_in_messages(tmp_path):
+    path = tmp_path / "evil\nerror: forged line.png"
+    path.write_bytes(b"")
+    with pytest.raises(PipelineError) as error:
+        load_gray(path)
+    message = str(error.value)
+    assert "\n" not in message and "evil\\nerror: forged line.png: the file is empty" in message

@@ -267,3 +267,45 @@ def test_one_seed_says_what_the_verdict_leaves_out(metrics, tmp_path, tiny_param
                             "training: each model was trained once, with seed 3. "
                             "`dvc exp run -S 'seeds=[0,1,2,3,4]'` measures it too, by training each model "
                             "with five seeds.")
+
+
+def set_cell(path, column, row, value):
+    frame = pd.read_csv(path)
+    frame[column] = frame[column].astype(object)
+    frame.loc[row, column] = value
+    frame.to_csv(path, index=False)
+
+
+def set_score(path, model, value):
+    scores = json.loads(path.read_text())
+    scores["3"][model]["accuracy"] = value
+    path.write_text(json.dumps(scores).replace('"nan"', "NaN"))
+
+
+@pytest.mark.parametrize(("file", "edit", "problem"), [
+    ("metrics/cnn_predictions.csv", lambda path: set_cell(path, "predicted", 40, 12),
+     ", line 42: predicted = 12 is not a whole number from 0 to 9"),
+    ("metrics/dense_predictions.csv", lambda path: set_cell(path, "predicted", 0, -3),
+     ", line 2: predicted = -3 is not a whole number from 0 to 9"),
+    ("metrics/cnn_predictions.csv", lambda path: set_cell(path, "predicted", 7, "eight"),
+     ", line 9: predicted = 'eight' is not a whole number from 0 to 9"),
+    ("metrics/seed-3/dense_history.csv",
+     lambda path: path.write_text("epoch,accuracy,loss,val_accuracy,val_loss\n"),
+     " has no rows, only a header"),
+    ("metrics/seed-3/cnn_history.csv", lambda path: path.write_text(""),
+     " is not a readable CSV table (No columns to parse"),
+    ("data/scores.json", lambda path: set_score(path, "cnn", "nan"),
+     ": accuracy = nan is not a number from 0 to 1"),
+    ("data/scores.json", lambda path: set_score(path, "dense", "97 %"),
+     ": accuracy = '97 %' is not a number from 0 to 1"),
+    ("data/predictions.csv", lambda path: set_cell(path, "cnn_seed3", 3, 10),
+     ", line 5: cnn_seed3 = 10 is not a whole number from 0 to 9"),
+])
+def test_hand_edited_inputs_are_named_and_nothing_is_written(metrics, tmp_path, tiny_params, file, edit,
+                                                             problem):
+    """Metrics are git-tracked: a pull request can edit them. Each gave a traceback or "nan %"."""
+    edit(tmp_path / file)
+    with pytest.raises(PipelineError) as error:
+        run_compare(metrics, tmp_path)
+    assert str(error.value).startswith(f"{tmp_path / file}{problem}"), str(error.value)
+    assert not (tmp_path / "reports").exists()

@@ -41,13 +41,30 @@ def test_writes_metrics_and_predictions(prepared, dense_model, tmp_path):
     assert weighted == pytest.approx(metrics["accuracy"], abs=1e-5)
 
 
-def test_a_model_that_fails_leaves_no_result_of_the_others(prepared, dense_model, tmp_path):
-    (tmp_path / "broken.keras").write_bytes(b"PK\x03\x04 not really a zip")
+def evaluate_arguments(prepared, out, *models):
+    arguments = []
+    for name, model in models:
+        arguments += ["--model", name, str(model), str(prepared / "test_flat.npy")]
+    return [*arguments, "--labels", str(prepared / "test_labels.npy"), "--metrics", str(out / "test.json"),
+            "--scores", str(out / "scores.json"), "--predictions", str(out / "predictions.csv"),
+            "--timing", str(out / "inference.json"), "--out-dir", str(out)]
+
+
+def test_nothing_is_written_unless_every_model_scores(prepared, dense_model, tmp_path):
     out = tmp_path / "metrics"
-    with pytest.raises(PipelineError, match="broken.keras is not a loadable Keras model"):
-        evaluate(["--model", "dense", str(dense_model), str(prepared / "test_flat.npy"),
-                  "--model", "cnn", str(tmp_path / "broken.keras"), str(prepared / "test_channel.npy"),
-                  "--labels", str(prepared / "test_labels.npy"), "--metrics", str(out / "test.json"),
-                  "--scores", str(out / "scores.json"), "--predictions", str(out / "predictions.csv"),
-                  "--timing", str(out / "inference.json"), "--out-dir", str(out)])
-    assert not out.exists()
+    out.mkdir()
+    (out / "test.json").write_text('{"accuracy": 0.5}')  # an earlier run's: must stay as it was
+    (tmp_path / "cnn.keras").write_bytes(b"")
+    with pytest.raises(PipelineError, match=r"cnn.keras is not a loadable Keras model \(the file is empty\)"):
+        evaluate(evaluate_arguments(prepared, out, ("dense", dense_model), ("cnn", tmp_path / "cnn.keras")))
+    assert [path.name for path in out.iterdir()] == ["test.json"]
+    assert (out / "test.json").read_text() == '{"accuracy": 0.5}'
+
+
+def test_labels_outside_the_models_classes_are_refused(prepared, dense_model, tmp_path):
+    labels = np.load(prepared / "test_labels.npy").astype(np.int64)
+    labels[4] = 12
+    np.save(prepared / "test_labels.npy", labels)
+    with pytest.raises(PipelineError, match=r"test_labels.npy: label 12 \(index 4\) is not a class"):
+        evaluate(evaluate_arguments(prepared, tmp_path / "metrics", ("dense", dense_model)))
+    assert not (tmp_path / "metrics").exists()

@@ -21,7 +21,16 @@ import yaml
 
 from dense_vs_cnn.core.datasets import get_dataset
 from dense_vs_cnn.data.idx import write_idx
-from tests.conftest import MNIST_MIRROR, PROJECT, dvc, run, set_params, train_arguments
+from tests.conftest import (
+    MNIST_MIRROR,
+    PROJECT,
+    can_mount_tmpfs,
+    dvc,
+    run,
+    run_on_tmpfs,
+    set_params,
+    train_arguments,
+)
 
 # Stages run from a temporary folder must import this checkout's `stages`, not an installed one.
 STAGE_ENV = {"PYTHONPATH": str(PROJECT)}
@@ -56,6 +65,10 @@ def remove_epochs(params):
     del params["train_cnn"]["epochs"]
 
 
+def huge_seed(params):
+    params["seed"] = 2**32
+
+
 @pytest.mark.parametrize(
     ("stage", "edit", "expected"),
     [
@@ -71,8 +84,23 @@ def remove_epochs(params):
          "params.yaml: train_dense.optimizer = 'adamm' is invalid: expected one of: adadelta, "),
         ("preprocess", {"preprocess.validation_fraction": 1.5}, "params.yaml: preprocess.validation_fraction"
          " = 1.5 is invalid: expected a number between 0 and 1 (exclusive)"),
-        ("download", {"download.timeout_seconds": 0},
-         "params.yaml: download.timeout_seconds = 0 is invalid: expected a positive number"),
+        ("download", {"download.timeout_seconds": 0}, "params.yaml: download.timeout_seconds = 0 is invalid: "
+         "expected a number of seconds above 0, at most 3600"),
+        # Values that passed the checks, then crashed or misbehaved (issue 12):
+        ("train_dense", huge_seed, "params.yaml: seed = 4294967296 is invalid: expected an integer from 0 "
+         "to 4294967295 (the seeds NumPy and Keras take)"),
+        ("train_cnn", {"train_cnn.steps_per_execution": 2147483648}, "params.yaml: "
+         "train_cnn.steps_per_execution = 2147483648 is invalid: expected a positive integer, at most 1000 "
+         "(more saves nothing and floods the progress bar)"),
+        ("compare", {"compare.bootstrap_samples": 100_000_000}, "params.yaml: compare.bootstrap_samples = "
+         "100000000 is invalid: expected a positive integer, at most 10000 (10,000 resamples of 10,000 test "
+         "images take 500 MB)"),
+        ("train_dense", {"train_dense.learning_rate": float("inf")},  # what 1.0e+400 reads as
+         "params.yaml: train_dense.learning_rate = inf is invalid: expected a positive, finite number"),
+        ("train_cnn", {"train_cnn.filters": [32, 64, 128, 256]}, "params.yaml: train_cnn.filters = "
+         "[32, 64, 128, 256] with kernel_size 3 and pool_size 2 does not fit the 28x28 images: block 4 gets "
+         "a 1x1 feature map, smaller than its 3x3 kernel; use fewer entries in filters, or a smaller "
+         "kernel_size or pool_size"),
         ("evaluate", {"evaluate.batch_size": -1},
          "params.yaml: evaluate.batch_size = -1 is invalid: expected a positive integer"),
         ("compare", {"compare.language": "de"},
@@ -198,13 +226,25 @@ def test_interrupted_training_leaves_no_output(prepared, tiny_params, tmp_path, 
     assert not out.exists() or list(out.iterdir()) == []  # neither outputs nor temporary files
 
 
-def test_full_disk_gives_one_clear_line(tmp_path):
-    # /dev/full answers every write with ENOSPC, as a full disk does.
-    code = ("from pathlib import Path; from dense_vs_cnn.core.errors import run_stage; "
-            "run_stage(lambda argv: Path('/dev/full').write_bytes(bytes(1 << 16)))")
-    result = run([sys.executable, "-c", code], cwd=tmp_path, check=False, env=STAGE_ENV)
-    assert_one_error_line(result, "no space left on device ([Errno 28] No space left on device")
-    assert "free some disk space, then run `dvc repro` again" in result.stderr
+# --- Disks: a real full or read-only tmpfs under preprocess (run_stage's messages: tests/core/test_errors.py)
+
+@pytest.mark.skipif(not can_mount_tmpfs(), reason="cannot mount a tmpfs here (unshare -rm)")
+@pytest.mark.skipif(not (MNIST_MIRROR / "train-images-idx3-ubyte.gz").exists(), reason="no MNIST mirror")
+@pytest.mark.parametrize(("read_only", "expected"), [
+    # NumPy preallocates the 169 MB training tensor and says so without an errno.
+    (False, "no space left on device (NumPy: Not enough free space to write "),
+    (True, "read-only file system ([Errno 30] Read-only file system: "),
+])
+def test_preprocess_on_a_full_or_read_only_disk_says_so_and_leaves_nothing(tiny_params, tmp_path, read_only,
+                                                                           expected):
+    set_params(tiny_params, {"preprocess.max_examples": None})
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    command = [sys.executable, "-m", "stages.preprocess", "--raw", str(MNIST_MIRROR),
+               "--out", str(disk / "prepared")]
+    result = run_on_tmpfs(command, disk, cwd=tmp_path, size="8m", read_only=read_only, env=STAGE_ENV)
+    assert_one_error_line(result, expected)
+    assert result.left in ([], ["prepared"])  # at most the empty folder: no tensor, no temporary file
 
 
 # --- The real pipeline: DVC's lock, interrupted `dvc repro`, edited raw data -------------------

@@ -1,6 +1,7 @@
 import json
 
 import keras
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -58,5 +59,48 @@ def test_mixed_precision_keeps_float32_probabilities(prepared, tiny_params, tmp_
 
 def test_cosine_schedule_trains(prepared, tiny_params, tmp_path):
     set_params(tiny_params, {"train_dense.learning_rate_schedule": "cosine"})
+    train_dense(train_arguments(prepared, "flat", tmp_path / "out"))
+    assert (tmp_path / "out" / "model.keras").exists()
+
+
+def damage(path, edit):
+    array = np.load(path)
+    np.save(path, edit(array))
+
+
+def nan_pixel(images):
+    images[3, 500] = np.nan
+    return images
+
+
+@pytest.mark.parametrize(("file", "edit", "problem"), [
+    ("train_flat.npy", nan_pixel, "image 3 holds a NaN or infinite pixel"),
+    ("train_flat.npy", lambda images: images * 255, "pixel values range from 0 to 255, expected 0 to 1"),
+    ("train_flat.npy", lambda images: images[:0], "holds no images"),
+    ("train_labels.npy", lambda labels: labels.astype(np.float64), "labels are float64, expected integers"),
+    ("val_labels.npy", lambda labels: np.where(np.arange(len(labels)) == 1, 12, labels),
+     "label 12 (index 1) is not a class: expected 0 to 9 (10 classes)"),
+])
+def test_data_not_as_preprocess_writes_it_stops_training(prepared, tmp_path, file, edit, problem):
+    damage(prepared / file, edit)
+    with pytest.raises(PipelineError) as error:
+        train_dense(train_arguments(prepared, "flat", tmp_path / "out"))
+    assert str(error.value).startswith(f"{prepared / file}: {problem}")
+    assert str(error.value).endswith("not what `preprocess` writes: run `dvc repro -f preprocess`")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_diverging_training_saves_nothing(prepared, tiny_params, tmp_path):
+    set_params(tiny_params, {"train_dense.learning_rate": 1e30})
+    with pytest.raises(PipelineError, match=r"^training diverged: loss became nan in epoch 1, "):
+        train_dense(train_arguments(prepared, "flat", tmp_path / "out"))
+    assert list((tmp_path / "out").iterdir()) == []  # no model, history or summary, nor their temporary files
+
+
+@pytest.mark.parametrize("written", ["1", "1e-3"])
+def test_learning_rates_as_dvc_reads_them_train(prepared, tiny_params, tmp_path, written):
+    """`learning_rate: 1` gave a Keras traceback, `1e-3` was refused: both are numbers to DVC."""
+    text = tiny_params.read_text()
+    tiny_params.write_text(text.replace("learning_rate: 0.001", f"learning_rate: {written}", 1))
     train_dense(train_arguments(prepared, "flat", tmp_path / "out"))
     assert (tmp_path / "out" / "model.keras").exists()
