@@ -23,10 +23,21 @@ BATCH_SIZE = 256  # images per call into a model: bounded memory for folders of 
 
 
 def models_folder(params_file=Path("params.yaml")):
-    """models/seed-<first seed>/ of the project here; models/ outside a project."""
+    """models/seed-<first seed>/ of the project here; models/ outside a project.
+
+    When params.yaml gives no seeds (another project's, or a broken one), a single trained
+    seed folder is still found; with several, the error says how to choose.
+    """
     if not Path(params_file).is_file():
         return MODELS_DIR
-    first_seed = load_params(["seeds"], path=params_file)["seeds"][0]
+    try:
+        first_seed = load_params(["seeds"], path=params_file)["seeds"][0]
+    except PipelineError as error:
+        folders = sorted(MODELS_DIR.glob(MODELS_FOLDER.format(seed="*")))
+        if len(folders) == 1:
+            return folders[0]
+        hint = "(read for the first seed's models: pass --model to leave it aside)"
+        raise PipelineError(f"{error} {hint}") from None
     return MODELS_DIR / MODELS_FOLDER.format(seed=first_seed)
 
 
