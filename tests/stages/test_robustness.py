@@ -66,7 +66,7 @@ def remove_epochs(params):
 
 
 def huge_seed(params):
-    params["seed"] = 2**32
+    params["seeds"] = [0, 2**32]
 
 
 @pytest.mark.parametrize(
@@ -87,8 +87,8 @@ def huge_seed(params):
         ("download", {"download.timeout_seconds": 0}, "params.yaml: download.timeout_seconds = 0 is invalid: "
          "expected a number of seconds above 0, at most 3600"),
         # Values that passed the checks, then crashed or misbehaved (issue 12):
-        ("train_dense", huge_seed, "params.yaml: seed = 4294967296 is invalid: expected an integer from 0 "
-         "to 4294967295 (the seeds NumPy and Keras take)"),
+        ("evaluate", huge_seed, "params.yaml: seeds = [0, 4294967296] is invalid: expected a non-empty list "
+         "of distinct integers from 0 to 4294967295"),
         ("train_cnn", {"train_cnn.steps_per_execution": 2147483648}, "params.yaml: "
          "train_cnn.steps_per_execution = 2147483648 is invalid: expected a positive integer, at most 1000 "
          "(more saves nothing and floods the progress bar)"),
