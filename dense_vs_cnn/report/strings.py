@@ -51,7 +51,7 @@ STRINGS = {
                          "(Student's t interval over the {count} seeds), and {winner} wins on {wins} of the "
                          "{count} seeds. This interval covers the randomness of training (weight "
                          "initialisation and shuffling), which the tests of a single seed below do not.",
-        "first_seed": "Seed {seed}'s models, on the test images:",
+        "first_seed": "The results that follow are those of seed {seed}'s models alone.",
         "single_run": "The comparison, histories, figures and per-class tables below are those of seed "
                       "{seed}'s models.",
         "seeds": "Seeds",
@@ -82,8 +82,8 @@ STRINGS = {
                           "both models (colour bar); the diagonal, in grey, gives the number of images "
                           "classified correctly.",
         "errors": "Test images {model} gets wrong: the first {shown} of {total} (actual → predicted)",
-        "disagreements": "Test images the models disagree on: the first {shown} of {total} "
-                         "(actual class, then each model's prediction)",
+        "disagreements": "Test images the models disagree on, including those both get wrong: the "
+                         "first {shown} of {total} (actual class, then each model's prediction)",
         "per_class": "Per class",
         "class": "Class",
         "images": "Test images",
@@ -117,29 +117,32 @@ STRINGS = {
                    "contre {loser_accuracy} pour {loser}, soit {points} de plus.",
         "tie": "**Égalité** : les deux modèles atteignent {winner_accuracy} d'exactitude sur les images "
                "de test.",
-        "interval": "L'intervalle de confiance à 95 % de l'écart ({winner} moins {loser}) va de {low} "
-                    "à {high} (bootstrap apparié : {samples} rééchantillonnages des {images} images "
-                    "de test, graine {seed}).",
+        "interval": "L'intervalle de confiance à 95 % de l'écart ({winner} moins {loser}) va de "
+                    "{low} à {high} (bootstrap apparié : {samples} rééchantillonnages des "
+                    "{images} images de test, tirés avec la graine {seed}).",
         "significant": "L'écart est **statistiquement significatif** : le test exact de McNemar sur les "
                        "prédictions appariées donne p = {p_value} (inférieur à 0,05) ;",
         "not_significant": "L'écart **n'est pas statistiquement significatif** : le test exact de McNemar "
                            "sur les prédictions appariées donne p = {p_value} (supérieur ou égal à 0,05) ;",
         "discordant": "{only_winner} que par {winner}, {only_loser} que par {loser}.",
-        "one_seed": "Ce verdict ne couvre que l'échantillonnage des images de test, pas l'aléa de "
-                    "l'entraînement : chaque modèle n'a été entraîné qu'une fois, avec la graine {seed}. "
-                    "`dvc exp run -S 'seeds=[0,1,2,3,4]'` le mesure aussi, en entraînant chaque modèle "
-                    "avec cinq graines.",
-        "seeds_verdict": "**{winner} l'emporte sur {count} graines** : {winner_mean} d'exactitude moyenne "
-                         "sur les images de test (écart-type {winner_sd}), contre {loser_mean} ({loser_sd}) "
-                         "pour {loser}. L'écart moyen est de {mean_gap}, avec un intervalle de confiance à "
-                         "95 % de {low} à {high} (intervalle de Student sur les {count} graines), et "
-                         "{winner} l'emporte sur {wins} des {count} graines. Cet intervalle couvre l'aléa "
-                         "de l'entraînement (initialisation des poids et ordre des données), que les tests "
-                         "sur une seule graine ci-dessous ne couvrent pas.",
-        "first_seed": "Modèles de la graine {seed}, sur les images de test :",
-        "single_run": "La comparaison, les historiques, les figures et les tableaux par classe ci-dessous "
-                      "sont ceux des modèles de la graine {seed}.",
-        "seeds": "Graines",
+        "one_seed": "Ce verdict ne tient compte que de l'échantillonnage des images de test, et "
+                    "non de l'aléa de l'entraînement : chaque modèle n'a été entraîné qu'une "
+                    "fois, avec la graine aléatoire {seed}. Pour mesurer aussi cet aléa, `dvc "
+                    "exp run -S 'seeds=[0,1,2,3,4]'` entraîne chaque modèle avec cinq graines.",
+        "seeds_verdict": "**Sur {count} graines aléatoires, {winner} l'emporte** : {winner_mean} "
+                         "d'exactitude moyenne sur les images de test (écart-type de {winner_sd}), "
+                         "contre {loser_mean} ({loser_sd}) pour {loser}. L'écart moyen est de "
+                         "{mean_gap}, avec un intervalle de confiance à 95 % allant de {low} à {high} "
+                         "(calculé avec la loi de Student sur les {count} graines), et {winner} "
+                         "arrive en tête {wins} fois sur {count}. Cet intervalle prend en compte "
+                         "l'aléa de l'entraînement (initialisation des poids, ordre de présentation "
+                         "des exemples), ce que ne font pas les tests ci-dessous, menés sur une seule "
+                         "graine.",
+        "first_seed": "Les résultats qui suivent ne portent que sur les modèles de la graine "
+                      "{seed}.",
+        "single_run": "La comparaison, les historiques d'entraînement, les figures et les tableaux "
+                      "par classe ci-dessous portent sur les modèles de la graine {seed}.",
+        "seeds": "Résultats par graine",
         "seed": "Graine",
         "seed_gap": "{winner} − {loser}",
         "seed_p_value": "p de McNemar",
@@ -149,28 +152,29 @@ STRINGS = {
         "images_per_second": "images/s",
         "comparison": "Comparaison",
         "criterion": "Critère",
-        "test_accuracy": "Exactitude sur le test",
-        "test_loss": "Perte sur le test",
+        "test_accuracy": "Exactitude sur le jeu de test",
+        "test_loss": "Perte sur le jeu de test",
         "parameters": "Nombre de paramètres",
         "train_time": "Durée d'entraînement",
         "epoch_time": "Durée par époque",
         "throughput": "Débit d'inférence, mesuré sur la machine qui a exécuté `evaluate`",
-        "best_val": "Meilleure exactitude de validation (époque)",
+        "best_val": "Meilleure exactitude en validation (époque)",
         "gap": "Écart d'exactitude entraînement − validation, dernière époque",
         "history": "Historique par époque : {model}",
         "columns": ["Époque", "Exactitude (entraînement)", "Perte (entraînement)",
                     "Exactitude (validation)", "Perte (validation)"],
         "figures": "Figures",
         "learning_curves": "Courbes d'apprentissage",
-        "confusion_matrices": "Matrices de confusion (lignes : classe réelle, colonnes : classe prédite)",
-        "confusion_note": "Couleur : le nombre d'erreurs, hors de la diagonale, sur une échelle linéaire "
-                          "commune aux deux modèles (barre de couleur) ; la diagonale, en gris, donne le "
-                          "nombre d'images bien classées.",
+        "confusion_matrices": "Matrices de confusion (classe réelle en ligne, classe prédite en colonne)",
+        "confusion_note": "Hors de la diagonale, la couleur indique le nombre d'erreurs, sur une "
+                          "échelle linéaire commune aux deux modèles (voir la barre de couleurs) ; sur "
+                          "la diagonale, en gris, figure le nombre d'images bien classées.",
         "errors": "Images de test que {model} classe mal : les {shown} premières sur {total} "
                   "(classe réelle → classe prédite)",
-        "disagreements": "Images de test que les deux modèles classent différemment : les {shown} "
-                         "premières sur {total} (classe réelle, puis la prédiction de chaque modèle)",
-        "per_class": "Par classe",
+        "disagreements": "Images de test sur lesquelles les deux modèles divergent, y compris quand "
+                         "tous deux se trompent : les {shown} premières sur {total} (classe réelle, "
+                         "puis la prédiction de chaque modèle)",
+        "per_class": "Résultats par classe",
         "class": "Classe",
         "images": "Images de test",
         "class_accuracy": "Rappel {model}",
@@ -180,18 +184,21 @@ STRINGS = {
         "confused_pair": "Classe réelle → prédite",
         "none_confused": "Aucune image de test n'est mal classée.",
         "reproducibility": "Reproductibilité",
-        "data": "Données : `{dataset}`, dont l'étape `download` a vérifié les fichiers à l'aide de ces "
-                "empreintes md5 (calculées sur le contenu décompressé) :",
+        "data": "Données : `{dataset}`. L'étape `download` en a vérifié les fichiers à "
+                "l'aide des empreintes MD5 ci-dessous, calculées sur leur contenu "
+                "décompressé.",
         "file": "Fichier",
-        "code": "Code : empreinte md5 `{digest}` du code du pipeline ({paths} : tous les fichiers `.py`, "
-                "chacun étant une dépendance DVC de `compare`), plutôt qu'un commit git : celui-ci change "
-                "à chaque commit, si bien que ce rapport serait toujours périmé.",
+        "code": "Code : empreinte MD5 `{digest}` du code du pipeline (tous les fichiers "
+                "`.py` de {paths}, déclarés comme dépendances DVC de l'étape `compare`). Le "
+                "rapport cite cette empreinte plutôt que l'identifiant d'un commit git : cet "
+                "identifiant change à chaque commit, y compris celui qui enregistre le "
+                "rapport, et serait donc toujours périmé.",
         "versions": "Versions : {versions}.",
         "params": "Paramètres (tirés de `params.yaml`) :",
         "labels": {"accuracy": "Exactitude (%)", "loss": "Perte", "epoch": "Époque",
                    "train": "entraînement", "validation": "validation", "actual": "Classe réelle",
                    "predicted": "Classe prédite", "errors": "Erreurs (nombre d'images)"},
-        "footer": "Généré par l'étape `compare` de `dvc repro` à partir de `{metrics}/` ; "
-                  "ne pas modifier à la main.",
+        "footer": "Rapport généré par l'étape `compare` de `dvc repro` à partir de "
+                  "`{metrics}/` ; ne pas le modifier à la main.",
     }),
 }

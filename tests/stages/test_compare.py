@@ -177,8 +177,8 @@ def test_french_report_numbers_equal_the_metrics_files_in_french(metrics, tmp_pa
     assert float(low.replace(",", ".")) < points < float(high.replace(",", "."))
 
     rows = table_rows(report, "## Comparaison")
-    assert rows["Exactitude sur le test"] == [french_percent(test[name]["accuracy"]) for name in models]
-    assert rows["Perte sur le test"] == [french(test[name]["loss"], 4) for name in models]
+    assert rows["Exactitude sur le jeu de test"] == [french_percent(test[name]["accuracy"]) for name in models]
+    assert rows["Perte sur le jeu de test"] == [french(test[name]["loss"], 4) for name in models]
     assert rows["Nombre de paramètres"] == [french(test[name]["parameters"]) for name in models]
     assert rows["Nombre de paramètres"] == [f"109{NNBSP}386", f"225{NNBSP}034"]
     seconds = [train[name]["train_seconds"] for name in models]
@@ -187,7 +187,7 @@ def test_french_report_numbers_equal_the_metrics_files_in_french(metrics, tmp_pa
     assert rows["Débit d'inférence, mesuré sur la machine qui a exécuté `evaluate`"] == [
         f"{french(inference[name]['images_per_second'])}{NBSP}images/s" for name in models]
     validation = [history[name]["val_accuracy"] for name in models]
-    assert rows["Meilleure exactitude de validation (époque)"] == [
+    assert rows["Meilleure exactitude en validation (époque)"] == [
         f"{french_percent(accuracy.max())} ({accuracy.idxmax() + 1})" for accuracy in validation]
     last = [history[name].iloc[-1] for name in models]
     gaps = [100 * (epoch["accuracy"] - epoch["val_accuracy"]) for epoch in last]
@@ -199,7 +199,7 @@ def test_french_report_numbers_equal_the_metrics_files_in_french(metrics, tmp_pa
         assert epochs[str(epoch + 1)] == [french_percent(row["accuracy"]), french(row["loss"], 4),
                                           french_percent(row["val_accuracy"]), french(row["val_loss"], 4)]
 
-    per_class = table_rows(report, "## Par classe")
+    per_class = table_rows(report, "## Résultats par classe")
     assert re.search(r"\|\s+Rappel Dense\s+\|\s+Précision Dense\s+\|\s+F1 Dense\s+\|", report)
     for name, offset in (("dense", 1), ("cnn", 4)):
         expected = pd.read_csv(metrics / f"{name}_per_class.csv")
@@ -216,7 +216,7 @@ def test_french_report_holds_no_english_formatted_number(metrics, tmp_path, tiny
     report = run_compare(metrics, tmp_path)
     # Code is not prose: the params block, file names, digests and versions stay as written.
     prose = re.sub(r"`[^`\n]*`", "", re.sub(r"```.*?```", "", report, flags=re.DOTALL))
-    assert "| Exactitude sur le test " in prose and "l'emporte" in prose  # the text and tables are left
+    assert "| Exactitude sur le jeu de test " in prose and "l'emporte" in prose  # the text and tables are left
     assert not re.findall(r"(?<![\d,])[1-9]\d{0,2},\d{3}(?!\d)", prose)  # 1,000: English thousands
     assert not re.findall(r"\d\.\d", prose)  # 99.00: English decimals
     assert not re.findall(r"\d [%\d]", prose)  # 99,00 % or 1 000 with a space that may break a line
@@ -254,7 +254,8 @@ def test_several_seeds_give_the_interval_across_seeds_and_a_table(metrics, tmp_p
                               "deviation 0.18 points) against 98.00 % (0.71 points) for Dense. The mean gap "
                               "is 0.88 points, with a 95 % confidence interval of -7.07 to +8.82 points")
     assert "CNN wins on 2 of the 2 seeds" in verdict and "randomness of training" in verdict
-    assert report.split("\n\n")[2].startswith("Seed 3's models, on the test images: **CNN wins**: 99.00 %")
+    assert report.split("\n\n")[2].startswith("The results that follow are those of seed 3's models alone. "
+                                              "**CNN wins**: 99.00 %")
     rows = table_rows(report, "## Seeds")
     assert rows == {"3": ["99.00 %", "97.50 %", "+1.50 points", "0.109"],
                     "5": ["98.75 %", "98.50 %", "+0.25 points", "1"]}
