@@ -46,14 +46,14 @@ def test_registered_model_versions_are_downloaded_from_the_remote(tmp_path):
     commit(repo, "results and a DVC remote")
     dvc("push", cwd=repo)
     assert "Created git tag 'cnn@v0.0.1'" in run(["gto", "register", "cnn"], cwd=repo).stdout
-    first = locked_md5(repo, "models/cnn.keras")
+    first = locked_md5(repo, "models/seed-3/cnn.keras")
 
     # The artifact name works where a path does, in digits-predict.
     Image.fromarray(np.pad(np.full((20, 4), 255, np.uint8), 4)).save(tmp_path / "one.png")
     predict = [sys.executable, "-m", "dense_vs_cnn.predict.cli", str(tmp_path / "one.png")]
     env = {"PYTHONPATH": str(PROJECT)}
     by_name = run([*predict, "--model", "cnn"], cwd=repo, env=env).stdout
-    assert by_name == run([*predict, "--model", "models/cnn.keras"], cwd=repo, env=env).stdout
+    assert by_name == run([*predict, "--model", "models/seed-3/cnn.keras"], cwd=repo, env=env).stdout
     assert " cnn: " in by_name
 
     # A second version: the CNN trained for one more epoch.
@@ -62,7 +62,7 @@ def test_registered_model_versions_are_downloaded_from_the_remote(tmp_path):
     commit(repo, "CNN: 2 epochs")
     dvc("push", cwd=repo)
     assert "Created git tag 'cnn@v0.0.2'" in run(["gto", "register", "cnn"], cwd=repo).stdout
-    second = locked_md5(repo, "models/cnn.keras")
+    second = locked_md5(repo, "models/seed-3/cnn.keras")
     assert second != first
 
     shutil.rmtree(repo / ".dvc" / "cache")  # only the remote holds the models now

@@ -60,11 +60,11 @@ def test_a_failed_run_is_restored_from_the_run_cache(repo):
     failed = dvc("exp", "run", "-S", "train_cnn.epochs=five", cwd=repo, check=False)
     assert failed.returncode != 0
     assert "train_cnn.epochs = 'five' is invalid" in failed.stderr + failed.stdout
-    assert not (repo / "models" / "cnn.keras").exists()  # DVC removes outputs before a run
+    assert not (repo / "models" / "seed-3" / "cnn.keras").exists()  # DVC removes outputs before a run
     set_params(repo / "params.yaml", {"train_cnn.epochs": 1})
     restored = dvc("repro", cwd=repo).stdout
     assert "train_cnn" in stages_cached(restored) and "train_cnn" not in stages_run(restored)
-    assert (repo / "models" / "cnn.keras").exists()
+    assert (repo / "models" / "seed-3" / "cnn.keras").exists()
     run(["git", "checkout", "-q", "--", "."], cwd=repo)
     assert dvc("status", cwd=repo).stdout.strip() == "Data and pipelines are up to date."
 

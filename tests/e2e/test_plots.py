@@ -13,7 +13,12 @@ from tests.conftest import TINY_PARAMS, dvc, make_pipeline_repo, run
 
 pytestmark = pytest.mark.e2e
 
-PLOTS = ["Accuracy per epoch", "Loss per epoch", "Dense confusion matrix", "CNN confusion matrix"]
+PLOTS = ["Accuracy per epoch", "Loss per epoch"]  # dvc.yaml's top-level plots: both models
+# The stages' own plots: each seed's validation curve (one seed here), the first seed's
+# confusion matrices and recall per class.
+STAGE_PLOTS = ["metrics/seed-3/dense_history.csv", "metrics/seed-3/cnn_history.csv",
+               "metrics/dense_predictions.csv", "metrics/cnn_predictions.csv",
+               "metrics/dense_per_class.csv", "metrics/cnn_per_class.csv"]
 FIGURES = ["confusion_matrices", "disagreements", "errors", "learning_curves"]
 CHROMIUM = shutil.which("chromium")
 MODEL_COLORS = {"Dense": (0x1F, 0x77, 0xB4), "CNN": (0xFF, 0x7F, 0x0E)}  # the report's tab:blue, tab:orange
@@ -36,18 +41,19 @@ def shown_plots(repo, *arguments):
 
 def test_plots_show_draws_what_the_report_draws(repo):
     shown = shown_plots(repo, "show")
-    # Only what the report has: a stage `plots:` CSV output would add a plot of its own here.
-    assert sorted(shown) == sorted(PLOTS + [f"reports/figures/{name}.png" for name in FIGURES])
+    # What the report has, and each stage's plot data drawn as its own chart.
+    assert sorted(shown) == sorted(PLOTS + STAGE_PLOTS + [f"reports/figures/{name}.png" for name in FIGURES])
     for title, quantity in (("Accuracy per epoch", "Accuracy"), ("Loss per epoch", "Loss")):
         (plot,) = shown[title]
         encoding = plot["content"]["spec"]["encoding"]
         assert (encoding["x"]["title"], encoding["y"]["title"]) == ("Epoch", quantity)
         epochs = {(row["filename"], row["field"], row["epoch"]) for row in plot["content"]["data"]["values"]}
         fields = ("accuracy", "val_accuracy") if quantity == "Accuracy" else ("loss", "val_loss")
-        assert epochs == {(f"{model}_history.csv", field, epoch) for model in ("dense", "cnn")
+        assert epochs == {(f"metrics/seed-3/{model}_history.csv", field, epoch) for model in ("dense", "cnn")
                           for field in fields for epoch in ("1", "2")}  # numbered from 1, as in the report
-    for title in ("Dense confusion matrix", "CNN confusion matrix"):
-        (plot,) = shown[title]
+    for model, title in (("dense", "Dense confusion matrix"), ("cnn", "CNN confusion matrix")):
+        (plot,) = shown[f"metrics/{model}_predictions.csv"]
+        assert plot["content"]["title"]["text"] == title
         encoding = plot["content"]["spec"]["encoding"]
         # DVC's confusion template draws x on columns and y on rows.
         assert (encoding["x"]["field"], encoding["y"]["field"]) == ("predicted", "actual"), title
@@ -98,7 +104,7 @@ def test_plots_diff_page_renders_without_network_where_dvc_default_page_is_blank
         rendered[name] = render(tmp_path / name / "index.html", tmp_path / name)
 
     # Vega draws each of the four charts on a canvas; on DVC's page it never loads.
-    assert rendered["offline"][0].count("<canvas") == len(PLOTS)
+    assert rendered["offline"][0].count("<canvas") == len(PLOTS + STAGE_PLOTS)
     assert rendered["cdn"][0].count("<canvas") == 0
     # The learning curves, at the top of the page, in the report's colour for each model.
     top = np.asarray(Image.open(rendered["offline"][1]).convert("RGB"))[:400]

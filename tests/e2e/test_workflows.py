@@ -171,7 +171,7 @@ def test_4_push_clone_pull_then_checkout_an_older_commit(repo, tmp_path):
 
     run(["git", "checkout", "-q", "HEAD~1"], cwd=project)
     dvc("checkout", cwd=project)
-    assert md5(project / "models" / "seed-3" / "cnn.keras") == older_cnn == locked_md5(project, "train_cnn",
+    assert md5(project / "models" / "seed-3" / "cnn.keras") == older_cnn == locked_md5(project, "train_cnn@3",
                                                                               "models/seed-3/cnn.keras")
     assert (project / "metrics" / "test.json").read_text() == older_metrics
     assert changed_stages(project) == set()
