@@ -31,7 +31,8 @@ def test_french_verdict_reads_as_french():
         f"**CNN l'emporte**{NBSP}: 98,87{NBSP}% d'exactitude sur les images de test, contre "
         f"97,12{NBSP}% pour Dense, soit 1,75{NBSP}point de plus. L'intervalle de confiance à "
         f"95{NBSP}% de l'écart (CNN moins Dense) va de +1,20 à +2,10{NBSP}points (bootstrap "
-        f"apparié{NBSP}: 1{NNBSP}000 rééchantillonnages des 10{NNBSP}000 images de test, tirés avec la graine 7). "
+        f"apparié{NBSP}: 1{NNBSP}000 rééchantillonnages des 10{NNBSP}000 images de test, "
+        f"tirés avec la graine 7). "
         f"L'écart est **statistiquement significatif**{NBSP}: le test exact de McNemar sur les "
         f"prédictions appariées donne p{NBSP}={NBSP}2,27{NBSP}×{NBSP}10⁻²⁸ (inférieur à 0,05){NNBSP}; "
         f"222{NBSP}images de test ne sont bien classées que par CNN, 47 que par Dense.")

@@ -177,7 +177,8 @@ def test_french_report_numbers_equal_the_metrics_files_in_french(metrics, tmp_pa
     assert float(low.replace(",", ".")) < points < float(high.replace(",", "."))
 
     rows = table_rows(report, "## Comparaison")
-    assert rows["Exactitude sur le jeu de test"] == [french_percent(test[name]["accuracy"]) for name in models]
+    accuracies = [french_percent(test[name]["accuracy"]) for name in models]
+    assert rows["Exactitude sur le jeu de test"] == accuracies
     assert rows["Perte sur le jeu de test"] == [french(test[name]["loss"], 4) for name in models]
     assert rows["Nombre de paramètres"] == [french(test[name]["parameters"]) for name in models]
     assert rows["Nombre de paramètres"] == [f"109{NNBSP}386", f"225{NNBSP}034"]
@@ -216,7 +217,7 @@ def test_french_report_holds_no_english_formatted_number(metrics, tmp_path, tiny
     report = run_compare(metrics, tmp_path)
     # Code is not prose: the params block, file names, digests and versions stay as written.
     prose = re.sub(r"`[^`\n]*`", "", re.sub(r"```.*?```", "", report, flags=re.DOTALL))
-    assert "| Exactitude sur le jeu de test " in prose and "l'emporte" in prose  # the text and tables are left
+    assert "| Exactitude sur le jeu de test " in prose and "l'emporte" in prose  # text and tables are left
     assert not re.findall(r"(?<![\d,])[1-9]\d{0,2},\d{3}(?!\d)", prose)  # 1,000: English thousands
     assert not re.findall(r"\d\.\d", prose)  # 99.00: English decimals
     assert not re.findall(r"\d [%\d]", prose)  # 99,00 % or 1 000 with a space that may break a line
