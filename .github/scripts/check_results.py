@@ -39,8 +39,20 @@ def git_tracked():
     return set(subprocess.run(["git", "ls-files"], capture_output=True, text=True, check=True).stdout.split())
 
 
+def missing_outputs(status, tracked):
+    """Outputs only missing here (DVC-cached data and models, not in git): they get re-made."""
+    return {path for changes in status.values() for change in changes if isinstance(change, dict)
+            for path, state in change.get("changed outs", {}).items()
+            if state in MISSING and path not in tracked}
+
+
 def lock_mismatches(status, tracked):
-    """The entries of `dvc status --json` that mean dvc.lock is not this code's, params' or data's."""
+    """The entries of `dvc status --json` that mean dvc.lock is not this code's, params' or data's.
+
+    A dependency on a folder of other stages' outputs (evaluate's `models`) is modified when
+    those outputs are missing here, as the rest of it (DVC's .gitignore files) is in git.
+    """
+    missing = missing_outputs(status, tracked)
     problems = []
     for stage, changes in status.items():
         for change in changes:
@@ -51,6 +63,8 @@ def lock_mismatches(status, tracked):
                 for path, state in entries.items():
                     if isinstance(state, dict):  # params: {"params.yaml": {"key": "modified"}}
                         problems += [f"{stage}: param {key} {how}" for key, how in state.items()]
+                    elif any(output.startswith(path.rstrip("/") + "/") for output in missing):
+                        continue
                     elif not (state in MISSING and path not in tracked):
                         problems.append(f"{stage}: {kind[len('changed '):]} {path} {state}")
     return problems

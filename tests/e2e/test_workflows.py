@@ -37,7 +37,7 @@ def clone(source, target):
 
 
 def changed_stages(repo):
-    return set(json.loads(dvc("status", "--json", cwd=repo).stdout))
+    return set(json.loads(dvc("status", "--json", cwd=repo).stdout))  # train_dense@3: seed 3's
 
 
 def check_results(*arguments, cwd):
@@ -79,7 +79,7 @@ def test_1_a_change_reruns_only_the_stages_that_read_it(repo):
 
     set_params(repo / "params.yaml", {"train_dense.learning_rate": 0.002})
     # compare prints every train_dense param in the report's footer, so it reads them too.
-    assert changed_stages(repo) == {"train_dense", "compare"}
+    assert changed_stages(repo) == {"train_dense@3", "compare"}
     assert stages_run(dvc("repro", cwd=repo).stdout) == ["train_dense", "evaluate", "compare"]
     assert changed_stages(repo) == set()
 
@@ -182,7 +182,7 @@ def test_5_same_params_and_data_give_identical_metrics(repo):
         found = {}
         for model in ("dense", "cnn"):
             found[model] = json.loads((repo / "metrics" / "test.json").read_text())[model]
-            history = pd.read_csv(repo / "metrics" / f"{model}_history.csv")
+            history = pd.read_csv(repo / "metrics" / "seed-3" / f"{model}_history.csv")
             found[f"{model} history"] = history.filter(regex="accuracy|loss").to_dict("list")
             found[f"{model} predictions"] = (repo / "metrics" / f"{model}_predictions.csv").read_text()
         return found
@@ -206,8 +206,8 @@ def test_pr_check_flags_results_that_do_not_belong_to_the_code(results, tmp_path
     commit(project, "changes without `dvc repro`")
     failed = check_results("lock", cwd=project)
     assert failed.returncode == 1
-    for problem in ["train_cnn: param train_cnn.epochs modified",
-                    "train_dense: deps stages/train_dense.py modified",
+    for problem in ["train_cnn@3: param train_cnn.epochs modified",
+                    "train_dense@3: deps stages/train_dense.py modified",
                     "evaluate: outs metrics/test.json modified"]:
         assert problem in failed.stderr
 

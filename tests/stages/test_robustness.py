@@ -272,7 +272,7 @@ def test_interrupted_repro_is_locked_leaves_nothing_and_reruns_cleanly(pipeline_
     assert leftovers == []
 
     set_params(repo / "params.yaml", {"train_dense.epochs": 1})
-    assert "Running stage 'train_dense'" in dvc("repro", "train_dense", cwd=repo).stdout
+    assert "Running stage 'train_dense@3'" in dvc("repro", "train_dense", cwd=repo).stdout
     assert (repo / "models" / "dense.keras").stat().st_size > 0
     assert "up to date" in dvc("status", "train_dense", cwd=repo).stdout
 
