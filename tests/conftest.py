@@ -114,6 +114,23 @@ def make_pipeline_repo(parent, overrides=TINY_PARAMS):
     return repo
 
 
+@pytest.fixture(scope="session")
+def built_project(tmp_path_factory):
+    """One real `dvc repro` at tiny params, committed on main, and what it printed: the
+    starting point of the end-to-end modules, which each work on a copy (`copy_project`)."""
+    repo = make_pipeline_repo(tmp_path_factory.mktemp("built"))
+    output = dvc("repro", cwd=repo).stdout
+    run(["git", "add", "-A"], cwd=repo)
+    run(["git", "commit", "-q", "-m", "results"], cwd=repo)
+    return repo, output
+
+
+def copy_project(source, target):
+    """An independent copy of a project: its files, git history and DVC cache (run-cache too)."""
+    shutil.copytree(source, target, symlinks=True)
+    return target
+
+
 @pytest.fixture
 def pipeline_repo(tmp_path):
     return make_pipeline_repo(tmp_path)

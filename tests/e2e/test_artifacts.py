@@ -15,7 +15,7 @@ import yaml
 from PIL import Image
 
 from dense_vs_cnn.model.saving import load_model
-from tests.conftest import PROJECT, dvc, make_pipeline_repo, run, set_params
+from tests.conftest import PROJECT, copy_project, dvc, run, set_params
 
 pytestmark = pytest.mark.e2e
 
@@ -39,9 +39,8 @@ def get_artifact(repo, folder, *arguments):
     return hashlib.md5((folder / "cnn.keras").read_bytes()).hexdigest()
 
 
-def test_registered_model_versions_are_downloaded_from_the_remote(tmp_path):
-    repo = make_pipeline_repo(tmp_path)
-    dvc("repro", cwd=repo)
+def test_registered_model_versions_are_downloaded_from_the_remote(built_project, tmp_path):
+    repo = copy_project(built_project[0], tmp_path / "repo")  # after one real `dvc repro`
     dvc("remote", "add", "-d", "storage", str(tmp_path / "remote"), cwd=repo)
     commit(repo, "results and a DVC remote")
     dvc("push", cwd=repo)

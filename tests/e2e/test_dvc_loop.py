@@ -16,7 +16,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import PROJECT, dvc, make_pipeline_repo, run, set_params, stages_cached, stages_run
+from tests.conftest import (
+    PROJECT,
+    copy_project,
+    dvc,
+    make_pipeline_repo,
+    run,
+    set_params,
+    stages_cached,
+    stages_run,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -27,11 +36,6 @@ TIMINGS = ("timings/",)  # measurements: the only outputs (with the report) that
 
 
 
-def commit(repo, message):
-    run(["git", "add", "-A"], cwd=repo)
-    run(["git", "commit", "-q", "-m", message], cwd=repo)
-
-
 def locked_outputs(repo):
     """{output path: md5} of every output in dvc.lock."""
     lock = yaml.safe_load((repo / "dvc.lock").read_text())
@@ -39,21 +43,17 @@ def locked_outputs(repo):
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory):
+def repo(built_project, tmp_path_factory):
     """A project whose results of one `dvc repro` at tiny params are committed."""
-    repo = make_pipeline_repo(tmp_path_factory.mktemp("loop"))
-    dvc("repro", cwd=repo)
-    commit(repo, "results")
-    return repo
+    return copy_project(built_project[0], tmp_path_factory.mktemp("loop") / "repo")
 
 
 def test_going_back_to_params_that_already_ran_trains_nothing(repo):
-    for section in ("train_dense", "train_cnn"):
-        changed = dvc("exp", "run", "-S", f"{section}.epochs=2", cwd=repo).stdout
-        assert stages_run(changed) == [section, "evaluate", "compare"]
-        back = dvc("exp", "run", "-S", f"{section}.epochs=1", cwd=repo).stdout
-        assert stages_run(back) == ["compare"], back  # compare writes the report: never run-cached
-        assert stages_cached(back) == [section, "evaluate"], back
+    changed = dvc("exp", "run", "-S", "train_dense.epochs=2", "-S", "train_cnn.epochs=2", cwd=repo).stdout
+    assert stages_run(changed) == ["train_dense", "train_cnn", "evaluate", "compare"]
+    back = dvc("exp", "run", "-S", "train_dense.epochs=1", "-S", "train_cnn.epochs=1", cwd=repo).stdout
+    assert stages_run(back) == ["compare"], back  # compare writes the report: never run-cached
+    assert stages_cached(back) == ["train_dense", "train_cnn", "evaluate"], back
 
 
 def test_a_failed_run_is_restored_from_the_run_cache(repo):
@@ -109,6 +109,7 @@ def in_a_terminal(command, cwd, columns):
 
 
 def test_exp_show_fits_120_columns(repo):
+    dvc("exp", "remove", "--all-commits", cwd=repo)  # the earlier tests' experiments: a clean table
     for learning_rate in ("0.002", "0.003"):
         dvc("exp", "run", "-S", f"train_dense.learning_rate={learning_rate}", cwd=repo)
     readme = (PROJECT / "README.md").read_text()

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.conftest import dvc, make_pipeline_repo, set_params, stages_run
+from tests.conftest import copy_project, dvc, set_params, stages_run
 
 pytestmark = pytest.mark.e2e
 
@@ -14,11 +14,10 @@ STAGES = ["download", "preprocess", "train_dense", "train_cnn", "evaluate", "com
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """One real `dvc repro` shared by the tests of this module (it is the slow part)."""
-    repo = make_pipeline_repo(tmp_path_factory.mktemp("e2e"))
-    result = dvc("repro", cwd=repo)
-    return repo, result.stdout
+def built(built_project, tmp_path_factory):
+    """The session's one real `dvc repro` (conftest.py), on a copy this module may change."""
+    repo, output = built_project
+    return copy_project(repo, tmp_path_factory.mktemp("pipeline") / "repo"), output
 
 
 def test_full_repro_runs_every_stage_in_order(built):

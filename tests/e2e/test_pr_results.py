@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import PROJECT, dvc, make_pipeline_repo, run, set_params
+from tests.conftest import PROJECT, copy_project, dvc, run, set_params
 
 pytestmark = pytest.mark.e2e
 
@@ -52,12 +52,11 @@ def bump_accuracies(value, step):
 
 
 @pytest.fixture(scope="module")
-def origin(tmp_path_factory):
+def origin(built_project, tmp_path_factory):
     """main with the results of one real `dvc repro`, and three PR branches from it."""
-    repo = make_pipeline_repo(tmp_path_factory.mktemp("pr-results"))
+    repo = copy_project(built_project[0], tmp_path_factory.mktemp("pr-results") / "repo")
     shutil.copytree(PROJECT / ".github", repo / ".github", ignore=shutil.ignore_patterns("__pycache__"))
-    dvc("repro", cwd=repo)
-    commit(repo, "results")
+    commit(repo, "results and the PR workflow")
 
     run(["git", "checkout", "-q", "-b", "cnn-2-epochs"], cwd=repo)
     set_params(repo / "params.yaml", {"train_cnn.epochs": 2})

@@ -4,16 +4,14 @@ import re
 
 import pytest
 
-from tests.conftest import dvc, make_pipeline_repo, run, set_params, stages_run
+from tests.conftest import copy_project, dvc, run, set_params, stages_run
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory):
-    repo = make_pipeline_repo(tmp_path_factory.mktemp("report"))
-    dvc("repro", cwd=repo)
-    return repo
+def repo(built_project, tmp_path_factory):
+    return copy_project(built_project[0], tmp_path_factory.mktemp("report") / "repo")
 
 
 def report_files(repo):

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import MNIST_MIRROR, PROJECT, dvc, make_pipeline_repo, run, set_params, stages_run
+from tests.conftest import MNIST_MIRROR, PROJECT, copy_project, dvc, run, set_params, stages_run
 from tests.e2e.test_pipeline import STAGES
 
 pytestmark = pytest.mark.e2e
@@ -54,12 +54,9 @@ def locked_md5(repo, stage, path):
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
+def results(built_project, tmp_path_factory):
     """A project whose main branch holds the committed results of one real `dvc repro`."""
-    repo = make_pipeline_repo(tmp_path_factory.mktemp("workflows"))
-    dvc("repro", cwd=repo)
-    commit(repo, "results")
-    return repo
+    return copy_project(built_project[0], tmp_path_factory.mktemp("workflows") / "repo")
 
 
 @pytest.fixture
