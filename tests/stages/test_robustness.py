@@ -266,14 +266,14 @@ def test_interrupted_repro_is_locked_leaves_nothing_and_reruns_cleanly(pipeline_
     assert first.interrupt(signal.SIGINT) != 0
     assert "interrupted (SIGINT): no partial output was left" in first.output
     assert "Traceback" not in first.output
-    assert not (repo / "models" / "dense.keras").exists()
+    assert not (repo / "models" / "seed-3" / "dense.keras").exists()
     leftovers = [path for folder in ("models", "metrics") if (repo / folder).exists()
-                 for path in (repo / folder).iterdir() if path.name.startswith(".")]
+                 for path in (repo / folder).rglob(".*") if path.name != ".gitignore"]
     assert leftovers == []
 
     set_params(repo / "params.yaml", {"train_dense.epochs": 1})
     assert "Running stage 'train_dense@3'" in dvc("repro", "train_dense", cwd=repo).stdout
-    assert (repo / "models" / "dense.keras").stat().st_size > 0
+    assert (repo / "models" / "seed-3" / "dense.keras").stat().st_size > 0
     assert "up to date" in dvc("status", "train_dense", cwd=repo).stdout
 
 
