@@ -126,20 +126,17 @@ def test_3_experiments_in_the_workspace_and_queued(results, tmp_path):
     # A clone without data or cache: the queued experiment must download MNIST in its own
     # temporary workspace (.dvc/tmp/exps), which only the absolute $MNIST_MIRROR reaches.
     project = clone(results, tmp_path / "clone")
-    dvc("exp", "run", "--queue", "-n", "dense-2-epochs", "-S", "train_dense.epochs=2", cwd=project)
     dvc("exp", "run", "--queue", "-n", "dense-lr", "-S", "train_dense.learning_rate=0.002", cwd=project)
     dvc("queue", "start", "--jobs", "1", cwd=project)
     status = wait_for_queue(project)
-    assert status.count("Success") == 2, status
-    logs = [dvc("queue", "logs", name, cwd=project) for name in ("dense-2-epochs", "dense-lr")]
-    logs = [log.stdout + log.stderr for log in logs]
-    assert any(f"verified, from {MNIST_MIRROR.as_uri()}/" in log for log in logs)
+    assert status.count("Success") == 1, status
+    log = dvc("queue", "logs", "dense-lr", cwd=project)
+    assert f"verified, from {MNIST_MIRROR.as_uri()}/" in log.stdout + log.stderr
 
     # Tiny params train 1 epoch already; README's `-S train_cnn.epochs=1` is this at default params.
     dvc("exp", "run", "-n", "cnn-2-epochs", "-S", "train_cnn.epochs=2", cwd=project)
 
     shown = experiments(dvc("exp", "show", "--json", cwd=project).stdout)
-    assert shown["dense-2-epochs"]["params"]["train_dense"]["epochs"] == 2
     assert shown["dense-lr"]["params"]["train_dense"]["learning_rate"] == 0.002
     assert shown["cnn-2-epochs"]["params"]["train_cnn"]["epochs"] == 2
     for name, experiment in shown.items():
