@@ -4,6 +4,7 @@
 """
 
 import errno
+import os
 import re
 import signal
 import sys
@@ -69,7 +70,7 @@ def run_stage(main, argv=None):
     SIGTERM: 143).
     """
     signal.signal(signal.SIGTERM, _interrupt)
-    quiet_tensorflow()
+    stop_filtering = quiet_tensorflow()
     try:
         main(argv)
     except PipelineError as error:
@@ -85,4 +86,8 @@ def run_stage(main, argv=None):
         signum = signal.Signals.__members__.get(str(interruption), signal.SIGINT)
         print(f"interrupted ({signum.name}): no partial output was left; run `dvc repro` to finish",
               file=sys.stderr)
-        sys.exit(128 + signum)
+        # Exit now: an interrupted TensorFlow can leave threads that keep the interpreter from
+        # finishing (seen under load), and the temporary files are already gone (atomic_path).
+        sys.stdout.flush()
+        stop_filtering()
+        os._exit(128 + signum)

@@ -39,10 +39,14 @@ def _forward(source, target):
 
 
 def quiet_tensorflow():
-    """Filter this process's stderr (file descriptor 2) from now on; see the module docstring."""
+    """Filter this process's stderr (file descriptor 2) from now on; see the module docstring.
+
+    Returns a function that stops the filter once everything written has been passed on
+    (also run at exit).
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's own INFO and WARNING lines
     if os.environ["TF_CPP_MIN_LOG_LEVEL"] == "0":
-        return
+        return sys.stderr.flush
     sys.stderr.flush()
     terminal = os.dup(2)
     reader, writer = os.pipe()
@@ -53,7 +57,9 @@ def quiet_tensorflow():
 
     def drain():
         sys.stderr.flush()
-        os.dup2(terminal, 2)  # closes the pipe's last write end: the forwarder reaches its end
-        forwarder.join(timeout=5)
+        if forwarder.is_alive():
+            os.dup2(terminal, 2)  # closes the pipe's last write end: the forwarder reaches its end
+            forwarder.join(timeout=5)
 
     atexit.register(drain)
+    return drain
