@@ -182,8 +182,11 @@ class Running:
     def __init__(self, command, cwd, env=None):
         env = dict(os.environ, PYTHONUNBUFFERED="1", MNIST_MIRROR=str(MNIST_MIRROR),
                    PATH=f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}", **(env or {}))
+        # A terminal's program starts with Ctrl-C's default handling, whatever this test process
+        # inherited (a library used by an earlier test may have set SIGINT to be ignored).
         self.process = subprocess.Popen(command, cwd=cwd, env=env, text=True, start_new_session=True,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         self.lines = []
         self.reader = threading.Thread(target=lambda: self.lines.extend(self.process.stdout), daemon=True)
         self.reader.start()
