@@ -56,8 +56,8 @@ def main(argv=None):
     for name, pattern, images_path in args.model:
         images = load_array(images_path)
         models = {seed: load_model(pattern.format(seed=seed)) for seed in seeds}
-        for seed, model in models.items():
-            check_examples(images, images_path, labels, args.labels, model.output_shape[-1])
+        check_examples(images, images_path, labels, args.labels, models[seeds[0]].output_shape[-1])
+        for seed, model in models.items():  # the same images for every seed: checked once above
             check_input_shape(model, pattern.format(seed=seed), images.shape[1:])
         scores[name], speed[name], predicted = score_seeds(models, images, labels, batch_size)
         metrics[name] = mean_over_seeds(scores[name])
