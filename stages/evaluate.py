@@ -6,12 +6,17 @@ Writes, only once every model is scored:
   --metrics (metrics/test.json)      per model NAME: test accuracy and loss, averaged over
                                      the seeds, and the parameter count (the DVC metric:
                                      `dvc metrics diff`, `dvc exp show`)
-  --scores (data/scores.json)        per seed and model: test accuracy, loss, parameters
+  --scores (data/scores.json)        per seed and model: test accuracy, loss, parameters, FLOPs
+                                     per image (inference_flops, training_flops: counted
+                                     from the layers, dense_vs_cnn/model/costs.py) and the
+                                     .keras file's size (model_bytes)
   --predictions (data/predictions.csv)  the actual class and, per model and seed, the
                                      predicted class of every test image (NAME_seedN):
                                      what compare tests significance on, seed by seed
   --timing (timings/inference.json)  per model NAME: inference throughput of the first
-                                     seed's model (a timing, so not a DVC metric)
+                                     seed's model: a wall-clock measurement of this machine,
+                                     printed and logged there, neither a DVC output nor
+                                     tracked by git
   into --out-dir (metrics/), per model NAME, for the first seed's model (the DVC plots):
     NAME_predictions.csv   actual and predicted class per test image (confusion matrix)
     NAME_per_class.csv     precision, recall and F1 per class, with its number of images
@@ -42,7 +47,7 @@ def main(argv=None):
     parser.add_argument("--metrics", required=True, help="test metrics of every model (JSON)")
     parser.add_argument("--scores", required=True, help="every seed's test metrics (JSON)")
     parser.add_argument("--predictions", required=True, help="every seed's predictions (CSV)")
-    parser.add_argument("--timing", required=True, help="inference speed of every model (JSON)")
+    parser.add_argument("--timing", required=True, help="where to log inference speed (JSON, not a result)")
     parser.add_argument("--out-dir", required=True, help="folder for the first seed's plot data (CSV)")
     args = parser.parse_args(argv)
     params = load_params(["seeds", "evaluate"])
@@ -60,6 +65,10 @@ def main(argv=None):
         for seed, model in models.items():  # the same images for every seed: checked once above
             check_input_shape(model, pattern.format(seed=seed), images.shape[1:])
         scores[name], speed[name], predicted = score_seeds(models, images, labels, batch_size)
+        for seed, each in scores[name].items():  # saved byte-stable (saving.py): a pure function too
+            each["model_bytes"] = Path(pattern.format(seed=seed)).stat().st_size
+        print(f"{name}, seed {seeds[0]}: {speed[name]['images_per_second']:,} test images/s "
+              f"(wall time on this machine, logged in {args.timing})")
         metrics[name] = mean_over_seeds(scores[name])
         predictions.update({f"{name}_seed{seed}": classes for seed, classes in predicted.items()})
         first = predicted[seeds[0]]  # the single-run figures and tables: the first seed's model

@@ -2,14 +2,15 @@
 
 One run per entry of `seeds` (a `matrix` stage in dvc.yaml: train_cnn@3, ...).
 Reads: the channel train and validation tensors and labels (paths in dvc.yaml).
-Writes: the model (.keras), its per-epoch history (CSV) and training time (JSON).
+Writes: the model (.keras) and its per-epoch history (CSV, epochs numbered from 1); logs
+the wall time of training outside DVC and git (timings/, see dense_vs_cnn/model/train_stage.py).
 Params: --seed (an entry of `seeds`), data.dataset (number of classes), train.distribution, train_cnn.*
 (architecture: filters, kernel_size, pool_size, dense_units, activation; optimisation:
-the rest). The same stage as train_dense, building the CNN.
+the rest).
 """
 
 from dense_vs_cnn.core.errors import run_stage
-from stages.train_dense import train_stage
+from dense_vs_cnn.model.train_stage import train_stage
 
 
 def main(argv=None):

@@ -2,52 +2,14 @@
 
 One run per entry of `seeds` (a `matrix` stage in dvc.yaml: train_dense@3, ...).
 Reads: the flat train and validation tensors and labels (paths in dvc.yaml).
-Writes: the model (.keras), its per-epoch history (CSV, epochs numbered from 1) and,
-apart, its training time (JSON: a timing, so not a DVC metric).
+Writes: the model (.keras) and its per-epoch history (CSV, epochs numbered from 1); logs
+the wall time of training outside DVC and git (timings/, see dense_vs_cnn/model/train_stage.py).
 Params: --seed (an entry of `seeds`), data.dataset (number of classes), train.distribution, train_dense.*
 (architecture: units, activation; optimisation: the rest).
-
-`train_stage` is the whole stage for either architecture: train_cnn calls it with its
-own section, so the two stages differ only in what they build.
 """
 
-import argparse
-
-from dense_vs_cnn.core.checks import load_examples
-from dense_vs_cnn.core.datasets import get_dataset
-from dense_vs_cnn.core.errors import PipelineError, run_stage
-from dense_vs_cnn.core.files import atomic_path, write_csv, write_json
-from dense_vs_cnn.core.params import check_seed, load_params
-
-
-def train_stage(section, architecture, argv=None):
-    parser = argparse.ArgumentParser(description=f"Train the {architecture} model ({section}).")
-    parser.add_argument("--seed", type=int, required=True, help="an entry of params.yaml's seeds")
-    parser.add_argument("--train", nargs=2, metavar=("IMAGES", "LABELS"), required=True)
-    parser.add_argument("--val", nargs=2, metavar=("IMAGES", "LABELS"), required=True)
-    parser.add_argument("--model", required=True, help="where to save the .keras model")
-    parser.add_argument("--history", required=True, help="per-epoch history CSV")
-    parser.add_argument("--timing", required=True, help="training time JSON")
-    args = parser.parse_args(argv)
-    params = load_params(["data", "train", section])  # before importing TensorFlow: fail fast
-    seed = check_seed(args.seed)
-    settings, distribution = params[section], params["train"]["distribution"]
-    if distribution == "multi_worker" and settings["steps_per_execution"] != 1:
-        # Keras 3.15's multi-step loop fails across workers (a placeholder is never fed).
-        raise PipelineError(f"params.yaml: train.distribution = multi_worker needs "
-                            f"{section}.steps_per_execution = 1, not {settings['steps_per_execution']}")
-    num_classes = len(get_dataset(params["data"]["dataset"]).class_names)
-    train, val = load_examples(*args.train, num_classes), load_examples(*args.val, num_classes)
-
-    from dense_vs_cnn.model.saving import save_model  # these import TensorFlow
-    from dense_vs_cnn.model.training import train as train_model
-
-    model, history, seconds = train_model(architecture, settings, train, val, seed=seed,
-                                          distribution=distribution, num_classes=num_classes)
-    with atomic_path(args.model) as model_path:
-        save_model(model, model_path)
-    write_csv(args.history, history)
-    write_json(args.timing, {"train_seconds": round(seconds, 2)})
+from dense_vs_cnn.core.errors import run_stage
+from dense_vs_cnn.model.train_stage import train_stage
 
 
 def main(argv=None):

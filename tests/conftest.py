@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
 from dense_vs_cnn.data.idx import write_idx
 
@@ -55,12 +54,14 @@ def idx_files(tmp_path):
 
 
 def set_params(params_path, overrides):
-    """Apply {"section.key": value} (or {"top_level_key": value}) overrides to a params.yaml file."""
-    params = yaml.safe_load(Path(params_path).read_text())
-    for dotted, value in overrides.items():
-        *section, key = dotted.split(".")
-        (params[section[0]] if section else params)[key] = value
-    Path(params_path).write_text(yaml.safe_dump(params, sort_keys=False))
+    """Apply {"section.key": value} (or {"top_level_key": value}) overrides to a params.yaml file,
+    written as `dvc exp run -S` writes it (DVC's own YAML writer: comments kept, block lists)."""
+    from dvc.utils.serialize import modify_yaml
+
+    with modify_yaml(params_path) as params:
+        for dotted, value in overrides.items():
+            *section, key = dotted.split(".")
+            (params[section[0]] if section else params)[key] = value
 
 
 def run(command, cwd, check=True, **kwargs):

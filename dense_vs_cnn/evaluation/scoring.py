@@ -1,4 +1,4 @@
-"""Score one trained model on the test set: accuracy, loss, speed, and every prediction."""
+"""Score one trained model on the test set: accuracy, loss, cost, speed, and every prediction."""
 
 import time
 
@@ -6,6 +6,7 @@ import keras
 import numpy as np
 
 from dense_vs_cnn.core.errors import PipelineError
+from dense_vs_cnn.model.costs import model_costs
 
 
 def check_input_shape(model, path, images_shape):
@@ -18,7 +19,8 @@ def check_input_shape(model, path, images_shape):
 
 
 def score(model, images, labels, batch_size, name="the model"):
-    """Return test metrics, inference speed and the predicted class of every image."""
+    """Return test metrics (with the model's cost in FLOPs), inference speed and the predicted class
+    of every image."""
     model.predict(images[:batch_size], batch_size=batch_size, verbose=0)  # builds the graph: not timed
     start = time.perf_counter()
     probabilities = model.predict(images, batch_size=batch_size, verbose=0)
@@ -32,8 +34,9 @@ def score(model, images, labels, batch_size, name="the model"):
         "accuracy": float(np.mean(predicted == labels)),
         "loss": float(keras.ops.convert_to_numpy(loss)),
         "parameters": int(model.count_params()),
+        **model_costs(model),
     }
-    # A timing varies from run to run: kept apart so `dvc metrics diff` shows real changes only.
+    # A timing varies from run to run: never a DVC output, so that the same inputs give the same bytes.
     speed = {"images_per_second": round(len(images) / seconds)}
     return metrics, speed, predicted
 

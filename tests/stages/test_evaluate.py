@@ -24,6 +24,10 @@ def test_writes_metrics_and_predictions(prepared, dense_model, tmp_path):
               "--timing", str(tmp_path / "timings" / "inference.json"), "--out-dir", str(out)])
     metrics = json.loads((out / "test.json").read_text())["dense"]
     assert set(metrics) == {"accuracy", "loss", "parameters"}  # no timing: metrics diff stays quiet
+    scores = json.loads((tmp_path / "scores.json").read_text())["3"]["dense"]
+    assert scores["inference_flops"] == 2 * (784 * 128 + 128 * 64 + 64 * 10)  # counted from the layers
+    assert scores["training_flops"] == 3 * scores["inference_flops"]
+    assert scores["model_bytes"] == dense_model.stat().st_size
     assert json.loads((tmp_path / "timings" / "inference.json").read_text())["dense"]["images_per_second"] > 0
     assert 0 <= metrics["accuracy"] <= 1 and metrics["loss"] > 0
     assert metrics["parameters"] == 109_386

@@ -1,0 +1,50 @@
+"""The whole train_dense / train_cnn stage, for either architecture: the two stage scripts
+call `train_stage` with their own params section, so they differ only in what they build.
+
+Reads: the train and validation tensors and labels (--train, --val).
+Writes: the model (--model, .keras) and its per-epoch history (--history, CSV, epochs from 1).
+The wall time of `fit` is printed and kept in --timing (JSON), a log of this machine that
+is neither a DVC output nor tracked by git (timings/ is git-ignored): the same params give
+the same model and history bytes, never the same seconds.
+"""
+
+import argparse
+
+from dense_vs_cnn.core.checks import load_examples
+from dense_vs_cnn.core.datasets import get_dataset
+from dense_vs_cnn.core.errors import PipelineError
+from dense_vs_cnn.core.files import atomic_path, write_csv, write_json
+from dense_vs_cnn.core.params import check_seed, load_params
+
+
+def train_stage(section, architecture, argv=None):
+    parser = argparse.ArgumentParser(description=f"Train the {architecture} model ({section}).")
+    parser.add_argument("--seed", type=int, required=True, help="an entry of params.yaml's seeds")
+    parser.add_argument("--train", nargs=2, metavar=("IMAGES", "LABELS"), required=True)
+    parser.add_argument("--val", nargs=2, metavar=("IMAGES", "LABELS"), required=True)
+    parser.add_argument("--model", required=True, help="where to save the .keras model")
+    parser.add_argument("--history", required=True, help="per-epoch history CSV")
+    parser.add_argument("--timing", required=True, help="where to log the wall time of fit (JSON)")
+    args = parser.parse_args(argv)
+    params = load_params(["data", "train", section])  # before importing TensorFlow: fail fast
+    seed = check_seed(args.seed)
+    settings, distribution = params[section], params["train"]["distribution"]
+    if distribution == "multi_worker" and settings["steps_per_execution"] != 1:
+        # Keras 3.15's multi-step loop fails across workers (a placeholder is never fed).
+        raise PipelineError(f"params.yaml: train.distribution = multi_worker needs "
+                            f"{section}.steps_per_execution = 1, not {settings['steps_per_execution']}")
+    num_classes = len(get_dataset(params["data"]["dataset"]).class_names)
+    train, val = load_examples(*args.train, num_classes), load_examples(*args.val, num_classes)
+
+    from dense_vs_cnn.model.saving import save_model  # these import TensorFlow
+    from dense_vs_cnn.model.training import train as train_model
+
+    model, history, seconds = train_model(architecture, settings, train, val, seed=seed,
+                                          distribution=distribution, num_classes=num_classes)
+    with atomic_path(args.model) as model_path:
+        save_model(model, model_path)
+    write_csv(args.history, history)
+    epochs = len(history)
+    print(f"{architecture}, seed {seed}: fit took {seconds:.1f} s, {seconds / epochs:.1f} s per epoch "
+          f"(wall time on this machine, logged in {args.timing})")
+    write_json(args.timing, {"train_seconds": round(seconds, 2), "epochs": epochs})
