@@ -20,10 +20,10 @@ import os
 import platform
 from pathlib import Path
 
-from dense_vs_cnn.core.checks import check_images, check_result, check_table, result_rules
+from dense_vs_cnn.core.checks import check_result, check_table, load_images, result_rules
 from dense_vs_cnn.core.datasets import get_dataset
 from dense_vs_cnn.core.errors import PipelineError, run_stage
-from dense_vs_cnn.core.files import load_array, read_csv, read_json, write_text
+from dense_vs_cnn.core.files import read_csv, read_json, write_text
 from dense_vs_cnn.core.params import load_params
 from dense_vs_cnn.evaluation.comparison import across_seeds, head_to_head
 from dense_vs_cnn.report.figures import draw_report_figures
@@ -96,8 +96,7 @@ def main(argv=None):
     seed_analysis = across_seeds(*load_seeds(args, args.models, seeds, num_classes), args.models)
     analysis = head_to_head(results, num_classes, settings["bootstrap_samples"],
                             settings["bootstrap_seed"], MOST_CONFUSED_PAIRS)
-    images = load_array(args.test_images)
-    check_images(images, args.test_images)
+    images = load_images(args.test_images)
     if len(images) != analysis["images"]:
         raise PipelineError(f"{args.test_images} holds {len(images)} images but the predictions cover "
                             f"{analysis['images']}: run `dvc repro`")

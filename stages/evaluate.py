@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dense_vs_cnn.core.checks import check_examples
+from dense_vs_cnn.core.checks import check_examples, load_images
 from dense_vs_cnn.core.errors import run_stage
 from dense_vs_cnn.core.files import load_array, write_csv, write_json
 from dense_vs_cnn.core.params import load_params
@@ -59,7 +59,7 @@ def main(argv=None):
 
     metrics, scores, speed, tables, predictions = {}, {}, {}, {}, {"actual": labels}
     for name, pattern, images_path in args.model:
-        images = load_array(images_path)
+        images = load_images(images_path)  # scaled, as the models were trained
         models = {seed: load_model(pattern.format(seed=seed)) for seed in seeds}
         check_examples(images, images_path, labels, args.labels, models[seeds[0]].output_shape[-1])
         for seed, model in models.items():  # the same images for every seed: checked once above

@@ -2,8 +2,8 @@
 
 Reads: the raw folder (--raw, data/raw in dvc.yaml).
 Writes: into --out (data/prepared), for each split (train, val, test):
-  <split>_flat.npy (N, 784) and <split>_channel.npy (N, 28, 28, 1), float32 in [0, 1],
-  and <split>_labels.npy (N,) uint8.
+  <split>_flat.npy (N, 784) and <split>_channel.npy (N, 28, 28, 1), the raw uint8 pixels
+  (the stages that read them scale them to float32 in [0, 1]), and <split>_labels.npy (N,) uint8.
 Params: data.dataset (file names), preprocess.validation_fraction and max_examples.
 """
 

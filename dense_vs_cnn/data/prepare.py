@@ -1,4 +1,4 @@
-"""From IDX files to the tensors the models train on: split off validation, scale, reshape.
+"""From IDX files to the tensors the models train on: split off validation, reshape.
 
 The validation set is the *last* fraction of the training files, exactly what Keras'
 `fit(validation_split=0.1)` in the notebook held out.
@@ -34,6 +34,7 @@ def validation_split(images, labels, fraction):
 
 
 def to_tensors(images):
-    """Scale uint8 pixels to float32 in [0, 1]; return the flat and channel layouts."""
-    scaled = images.astype(np.float32) / 255.0
-    return {"flat": scaled.reshape(len(images), -1), "channel": scaled[..., np.newaxis]}
+    """The flat and channel layouts of uint8 images, still uint8: the stages that read them
+    scale them when loading (dense_vs_cnn/core/checks.py `load_images`), so the files are 8
+    times smaller than float32 and DVC's cache can hold plain copies, never links."""
+    return {"flat": images.reshape(len(images), -1), "channel": images[..., np.newaxis]}

@@ -68,7 +68,7 @@ def metrics(tmp_path):
     folder = tmp_path / "metrics"
     write_results(folder, "dense", [3, 14, 25, 36, 47, 58, 69, 70, 81, 92], 109_386, [0.96, 0.975], 8470)
     write_results(folder, "cnn", [3, 14, 100, 111], 225_034, [0.985, 0.983], 2717)
-    images = np.random.default_rng(0).random((IMAGES, 28, 28, 1), dtype=np.float32)
+    images = np.random.default_rng(0).integers(0, 256, (IMAGES, 28, 28, 1), dtype=np.uint8)
     np.save(tmp_path / "test_channel.npy", images)
     return folder
 
