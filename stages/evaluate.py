@@ -24,18 +24,34 @@ Params: seeds (which models), evaluate.batch_size (inference only: it changes sp
 results).
 
 Every model is scored before anything is written: a bad model leaves the previous files.
+Removes the seed folders of MODELS (models/seed-N/) whose seed is no longer in `seeds`,
+so that dvc.yaml's `models` dependency holds exactly the models scored here, as on a
+fresh clone; refuses two seeds whose models hold the same bytes.
 """
 
 import argparse
+import hashlib
 from pathlib import Path
 
 import pandas as pd
 
 from dense_vs_cnn.core.checks import check_examples, load_images
-from dense_vs_cnn.core.errors import run_stage
-from dense_vs_cnn.core.files import load_array, write_csv, write_json
+from dense_vs_cnn.core.errors import PipelineError, run_stage
+from dense_vs_cnn.core.files import load_array, remove_other_seed_folders, write_csv, write_json
 from dense_vs_cnn.core.params import load_params
 from dense_vs_cnn.evaluation.statistics import per_class_metrics
+
+
+def refuse_identical_models(paths):
+    """Two seeds train two different models: identical bytes mean one file was written over the other."""
+    seen = {}
+    for seed, path in paths.items():
+        digest = hashlib.md5(Path(path).read_bytes()).hexdigest()
+        if digest in seen:
+            raise PipelineError(f"{paths[seen[digest]]} and {path} hold the same bytes, which two seeds "
+                                f"({seen[digest]} and {seed}) cannot train: one was written over the other; "
+                                "delete both and run `dvc repro`")
+        seen[digest] = seed
 
 
 def main(argv=None):
@@ -59,8 +75,12 @@ def main(argv=None):
 
     metrics, scores, speed, tables, predictions = {}, {}, {}, {}, {"actual": labels}
     for name, pattern, images_path in args.model:
+        for folder in remove_other_seed_folders(pattern, seeds):
+            print(f"removed {folder}: its seed is not in params.yaml's seeds (DVC's cache keeps its "
+                  "models: adding the seed back restores them without training)")
         images = load_images(images_path)  # scaled, as the models were trained
         models = {seed: load_model(pattern.format(seed=seed)) for seed in seeds}
+        refuse_identical_models({seed: pattern.format(seed=seed) for seed in seeds})
         check_examples(images, images_path, labels, args.labels, models[seeds[0]].output_shape[-1])
         for seed, model in models.items():  # the same images for every seed: checked once above
             check_input_shape(model, pattern.format(seed=seed), images.shape[1:])

@@ -9,6 +9,7 @@ import contextlib
 import json
 import math
 import os
+import shutil
 import stat
 import tempfile
 from pathlib import Path
@@ -34,10 +35,30 @@ def _stale_temporaries(path):
     return path.parent.glob(f".{path.stem}{TEMPORARY_MARKER}*{path.suffix}")
 
 
+def _linked_folder(path):
+    """The first folder of `path`, below the working directory, that is a symbolic link, or None."""
+    try:
+        relative = Path(path).absolute().relative_to(Path.cwd())
+    except ValueError:  # outside the project: not a folder the pipeline manages
+        return None
+    return next((folder for folder in reversed(relative.parents[:-1]) if folder.is_symlink()), None)
+
+
+def refuse_linked_folder(path):
+    """Outputs are never written through a symbolic link: a link `models/seed-8` -> `seed-3` would
+    make seed 8's models overwrite seed 3's."""
+    folder = _linked_folder(path)
+    if folder is not None:
+        raise PipelineError(f"{folder} is a symbolic link (to {os.readlink(folder)}): outputs are never "
+                            f"written through a link, which would overwrite what it leads to; remove it "
+                            f"(`rm {folder}`) and run `dvc repro`")
+
+
 @contextlib.contextmanager
 def atomic_path(path):
     """Yield a temporary path beside `path`; rename it to `path` if the block succeeds."""
     path = Path(path)
+    refuse_linked_folder(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     for stale in _stale_temporaries(path):
         with contextlib.suppress(FileNotFoundError, IsADirectoryError):
@@ -144,3 +165,26 @@ def open_regular(path):
     except BaseException:
         os.close(descriptor)
         raise
+
+
+def remove_other_seed_folders(pattern, seeds):
+    """Remove the folders that `pattern` (a file path whose folder holds `{seed}`, e.g.
+    models/seed-{seed}/dense.keras) names for seeds not in `seeds`; return them.
+
+    A seed dropped from params.yaml leaves its trained models behind, and a stage that
+    depends on the whole models/ folder would hash them too: removed, the folder holds
+    exactly the models the stage scores, as on a fresh clone. They stay in DVC's cache:
+    adding the seed back restores them from the run-cache, without training.
+    """
+    folder = Path(pattern).parent
+    if "{seed}" not in folder.name:
+        return []
+    keep = {folder.name.format(seed=seed) for seed in seeds}
+    stale = sorted(other for other in folder.parent.glob(folder.name.replace("{seed}", "*"))
+                   if other.name not in keep)
+    for other in stale:
+        if other.is_symlink() or not other.is_dir():
+            other.unlink()
+        else:
+            shutil.rmtree(other)
+    return stale

@@ -13,7 +13,7 @@ import argparse
 from dense_vs_cnn.core.checks import load_examples
 from dense_vs_cnn.core.datasets import get_dataset
 from dense_vs_cnn.core.errors import PipelineError
-from dense_vs_cnn.core.files import atomic_path, write_csv, write_json
+from dense_vs_cnn.core.files import atomic_path, refuse_linked_folder, write_csv, write_json
 from dense_vs_cnn.core.params import check_seed, load_params
 
 
@@ -27,6 +27,8 @@ def train_stage(section, architecture, argv=None):
     parser.add_argument("--timing", required=True, help="where to log the wall time of fit (JSON)")
     args = parser.parse_args(argv)
     params = load_params(["data", "train", section])  # before importing TensorFlow: fail fast
+    for output in (args.model, args.history):
+        refuse_linked_folder(output)  # before training, not after
     seed = check_seed(args.seed)
     settings, distribution = params[section], params["train"]["distribution"]
     if distribution == "multi_worker" and settings["steps_per_execution"] != 1:

@@ -11,8 +11,10 @@ from dense_vs_cnn.core.files import (
     open_regular,
     read_csv,
     read_json,
+    remove_other_seed_folders,
     save_array,
     write_json,
+    write_text,
 )
 
 
@@ -96,3 +98,27 @@ def test_open_regular_reads_a_file_and_refuses_the_rest_unread(tmp_path):
         open_regular(tmp_path)
     with pytest.raises(FileNotFoundError):
         open_regular(tmp_path / "absent")
+
+
+def test_outputs_are_never_written_through_a_linked_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "models" / "seed-3").mkdir(parents=True)
+    (tmp_path / "models" / "seed-3" / "dense.keras").write_bytes(b"seed 3's model")
+    (tmp_path / "models" / "seed-8").symlink_to("seed-3")
+    expected = r"^models/seed-8 is a symbolic link \(to seed-3\): outputs are never written through a link"
+    with pytest.raises(PipelineError, match=expected + r".*`rm models/seed-8`"):
+        write_text("models/seed-8/dense.keras", "seed 8's model")
+    assert (tmp_path / "models" / "seed-3" / "dense.keras").read_bytes() == b"seed 3's model"
+    write_text(tmp_path / "models" / "seed-3" / "other.txt", "fine")  # no link on the way: written
+
+
+def test_folders_of_seeds_no_longer_listed_are_removed(tmp_path):
+    for seed in (3, 8, 11):
+        (tmp_path / "models" / f"seed-{seed}").mkdir(parents=True)
+        (tmp_path / "models" / f"seed-{seed}" / "dense.keras").write_text("model")
+    (tmp_path / "models" / "seed-4").symlink_to("seed-3")
+    (tmp_path / "models" / "notes.txt").write_text("not a seed folder: kept")
+    removed = remove_other_seed_folders(str(tmp_path / "models" / "seed-{seed}" / "dense.keras"), [8])
+    assert [path.name for path in removed] == ["seed-11", "seed-3", "seed-4"]
+    assert sorted(path.name for path in (tmp_path / "models").iterdir()) == ["notes.txt", "seed-8"]
+    assert remove_other_seed_folders(str(tmp_path / "models" / "dense.keras"), [8]) == []  # no {seed}: none

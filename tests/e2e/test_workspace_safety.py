@@ -1,0 +1,63 @@
+"""End to end: what a careless user does to the workspace loses nothing. A file edited in
+place cannot corrupt DVC's cache, a seed folder that is a symbolic link is refused, and a
+seed dropped from params.yaml leaves evaluate depending on exactly the models it scores.
+Real `dvc` and `git`, real MNIST at tiny params.
+"""
+
+import hashlib
+import shutil
+
+import pytest
+import yaml
+
+from tests.conftest import copy_project, dvc, run, set_params, stages_run
+
+pytestmark = pytest.mark.e2e
+
+
+def md5(path):
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def locked(repo, stage, path):
+    """The entry of `path` among `stage`'s deps and outs in dvc.lock."""
+    entries = yaml.safe_load((repo / "dvc.lock").read_text())["stages"][stage]
+    return next(entry for kind in ("deps", "outs") for entry in entries.get(kind, [])
+                if entry["path"] == path)
+
+
+@pytest.fixture(scope="module")
+def repo(built_project, tmp_path_factory):
+    return copy_project(built_project[0], tmp_path_factory.mktemp("safety") / "repo")
+
+
+def test_overwriting_a_tracked_file_leaves_the_cache_intact(repo):
+    model, other = repo / "models" / "seed-3" / "cnn.keras", repo / "models" / "seed-3" / "dense.keras"
+    original = md5(model)
+    shutil.copyfile(other, model)  # as root, the read-only bit would not stop it either
+    assert "modified" in dvc("status", cwd=repo).stdout
+    dvc("checkout", "--force", cwd=repo)
+    assert md5(model) == original == locked(repo, "train_cnn@3", "models/seed-3/cnn.keras")["md5"]
+
+
+def test_a_linked_seed_folder_is_refused_then_a_dropped_seed_leaves_nothing_behind(repo):
+    (repo / "models" / "seed-8").symlink_to("seed-3")
+    set_params(repo / "params.yaml", {"seeds": [3, 8]})
+    refused = dvc("repro", cwd=repo, check=False)
+    assert refused.returncode != 0
+    expected = "error: models/seed-8 is a symbolic link (to seed-3): outputs are never written through a link"
+    assert expected in refused.stderr + refused.stdout
+    (repo / "models" / "seed-8").unlink()
+    dvc("repro", cwd=repo)  # seed 3's models come back from the cache, seed 8's are trained
+    seed_3, seed_8 = (md5(repo / "models" / f"seed-{seed}" / "cnn.keras") for seed in (3, 8))
+    assert seed_3 != seed_8 and seed_3 == locked(repo, "train_cnn@3", "models/seed-3/cnn.keras")["md5"]
+
+    set_params(repo / "params.yaml", {"seeds": [8]})
+    dropped = dvc("repro", cwd=repo).stdout
+    assert stages_run(dropped) == ["evaluate", "compare"]
+    assert "removed models/seed-3" in dropped
+    assert locked(repo, "evaluate", "models")["nfiles"] == 2  # seed 8's two models, as a fresh clone has
+    assert stages_run(dvc("repro", cwd=repo).stdout) == []
+    run(["git", "checkout", "-q", "--", "."], cwd=repo)  # back to seeds [3]: restored, not retrained
+    back = dvc("repro", cwd=repo).stdout
+    assert "train_cnn" not in stages_run(back), back
