@@ -17,22 +17,14 @@ Run from the project root (the workflow in .github/workflows/pr-results.yml does
 """
 
 import argparse
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 import yaml
+from run_dvc import dvc_json  # .github/scripts/run_dvc.py, beside this script
 
 MISSING = {"deleted", "not in cache"}
-
-
-def dvc_json(*arguments):
-    result = subprocess.run([sys.executable, "-m", "dvc", *arguments, "--json"],
-                            capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit(f"dvc {' '.join(arguments)} failed:\n{result.stderr}")
-    return json.loads(result.stdout or "{}")
 
 
 def git_tracked():

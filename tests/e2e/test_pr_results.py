@@ -1,14 +1,17 @@
-"""End to end: .github/workflows/pr-results.yml on three pull requests, with the real `dvc`
-and `git`, on real MNIST files at tiny params (1000 images, 1 epoch).
+"""End to end: the two pull-request workflows on three pull requests, with the real `dvc` and
+`git`, on real MNIST files at tiny params (1000 images, 1 epoch): .github/workflows/pr-results.yml
+(the `pull_request` half: it reproduces the results and uploads the comment as an artifact), then
+.github/workflows/pr-comment.yml (the `workflow_run` half: it downloads that artifact and posts it).
 
-The origin project's `main` holds committed results; each PR branch is cloned and checked
-out at its head commit, as actions/checkout does, with the origin's DVC cache, as
-actions/cache restores it. Then the workflow's own `run:` steps run in order, each with
-bash as the runner runs them (`-eo pipefail`, the step's `env:` with its expressions
-filled in), up to the first that fails: lock check, re-run, accuracy check, comment. The
-install step is left out (the tests' interpreter has the project). GitHub is out of reach
-here, so `gh` is a stand-in on PATH that records its arguments, or fails as it does on a
-pull request from a fork.
+The origin project's `main` holds committed results; each PR branch is cloned and checked out at
+its head commit, as actions/checkout does, with the origin's DVC cache, as actions/cache restores
+it. Then each workflow's own `run:` steps run in order, each with bash as the runner runs them
+(`-eo pipefail`, the step's `env:` with its expressions filled in), up to the first that fails:
+params check, lock check, re-run, accuracy check, comment; then download and post, in a checkout
+of the origin's default branch, as pr-comment.yml's checkout makes it. The install step is left
+out (the tests' interpreter has the project); upload-artifact is a copy into a folder, from which
+the stand-in `gh` on PATH (tests/test_post_comment.py: GitHub is out of reach here) downloads it
+as `gh run download` does; that `gh` records each call, and fails as gh does where a test says.
 """
 
 import json
@@ -20,18 +23,20 @@ from pathlib import Path
 
 import pytest
 import yaml
+from markdown_it import MarkdownIt
 
 from tests.conftest import PROJECT, copy_project, dvc, run, set_params
+from tests.test_post_comment import gh_calls, install_fake_gh
 
 pytestmark = pytest.mark.e2e
 
-WORKFLOW = PROJECT / ".github" / "workflows" / "pr-results.yml"
-SERVER, REPOSITORY, PR_NUMBER = "https://github.com", "team/mnist", "7"
-FORK_ERROR = "GraphQL: Resource not accessible by integration (addComment)"
-GH = """#!/bin/sh
-printf '%s\\n' "$@" > "$GH_ARGUMENTS"
-if [ -n "$GH_FAILS" ]; then echo "$GH_FAILS" >&2; exit 1; fi
-"""
+WORKFLOWS = PROJECT / ".github" / "workflows"
+PR_RESULTS, PR_COMMENT = WORKFLOWS / "pr-results.yml", WORKFLOWS / "pr-comment.yml"
+SERVER, REPOSITORY, PR_NUMBER, RUN_ID = "https://github.com", "team/mnist", "7", "4242"
+READ_ONLY = "GraphQL: Resource not accessible by integration (addComment)"
+BAD_CREDENTIALS = "HTTP 401: Bad credentials (https://api.github.com/graphql)"
+# A base branch whose name is all the Markdown and HTML a git ref may hold (no space, no colon).
+HOSTILE_BASE = "release`<img/src=evil.example/p.png>@octocat|x"
 
 
 def commit(repo, message):
@@ -53,7 +58,8 @@ def bump_accuracies(value, step):
 
 @pytest.fixture(scope="module")
 def origin(built_project, tmp_path_factory):
-    """main with the results of one real `dvc repro`, and three PR branches from it."""
+    """main with the results of one real `dvc repro`, three PR branches from it, and a base
+    branch with a hostile name at main's commit."""
     repo = copy_project(built_project[0], tmp_path_factory.mktemp("pr-results") / "repo")
     shutil.copytree(PROJECT / ".github", repo / ".github", ignore=shutil.ignore_patterns("__pycache__"))
     commit(repo, "results and the PR workflow")
@@ -76,6 +82,7 @@ def origin(built_project, tmp_path_factory):
     commit(repo, "better numbers, typed in")
 
     run(["git", "checkout", "-q", "main"], cwd=repo)
+    run(["git", "branch", HOSTILE_BASE, "main"], cwd=repo)
     return repo
 
 
@@ -84,46 +91,86 @@ def fill(text, expressions):
     return re.sub(r"\$\{\{\s*(.+?)\s*\}\}", lambda match: expressions[match.group(1)], str(text))
 
 
-def run_workflow(origin, branch, tmp_path, gh_fails=""):
-    """Check out `branch` as the workflow would, run its `run:` steps in order until one fails.
-    Returns the project, the head commit, and (step name, result) for each step run."""
+def workflow(path):
+    """A workflow file, parsed (PyYAML reads the key `on` as True)."""
+    parsed = yaml.safe_load(path.read_text())
+    parsed["on"] = parsed.pop(True, parsed.get("on"))
+    return parsed
+
+
+def job(path):
+    (only,) = workflow(path)["jobs"].values()
+    return only
+
+
+def run_steps(path, cwd, env, expressions, artifacts):
+    """Run the `run:` steps of the workflow at `path` in `cwd`, in order, until one fails; an
+    upload-artifact step copies its `path` into `artifacts`/NAME. Returns (step name, result)s."""
+    steps = []
+    for step in job(path)["steps"]:
+        if step.get("uses", "").startswith("actions/upload-artifact@"):
+            shutil.copytree(fill(step["with"]["path"], expressions), artifacts / step["with"]["name"])
+            continue
+        if "run" not in step or step["run"].startswith("pip install"):
+            continue  # checkout, setup-python, cache: what the test set up instead
+        step_env = {name: fill(value, expressions)
+                    for name, value in {**job(path).get("env", {}), **step.get("env", {})}.items()}
+        result = run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], cwd=cwd,
+                     check=False, env={**env, **step_env})
+        steps.append((step["name"], result))
+        if result.returncode != 0:
+            break
+    return steps
+
+
+def github_env(tmp_path, runner):
+    """What a runner sets for every step, and the stand-in `gh` first on PATH."""
+    stand_ins = install_fake_gh(tmp_path / "bin")
+    (tmp_path / runner).mkdir()
+    return {"PATH": os.pathsep.join([str(stand_ins), str(Path(sys.executable).parent), os.environ["PATH"]]),
+            "GITHUB_SERVER_URL": SERVER, "GITHUB_REPOSITORY": REPOSITORY,
+            "RUNNER_TEMP": str(tmp_path / runner), "GH_CALLS": str(tmp_path / "gh-calls"),
+            "GITHUB_STEP_SUMMARY": str(tmp_path / f"{runner}-summary.md")}
+
+
+def pr_results_run(origin, branch, tmp_path, base="main"):
+    """pr-results.yml on a pull request from `branch` into `base`: the project checked out at
+    the branch's head, the head commit, and (step name, result) for each step run."""
     project = tmp_path / "checkout"
     run(["git", "clone", "-q", str(origin), str(project)], cwd=tmp_path)
     head = run(["git", "rev-parse", f"origin/{branch}"], cwd=project).stdout.strip()
     run(["git", "checkout", "-q", head], cwd=project)
     dvc("cache", "dir", "--local", str(origin / ".dvc" / "cache"), cwd=project)
-
-    stand_ins = tmp_path / "bin"
-    stand_ins.mkdir()
-    (stand_ins / "gh").write_text(GH)
-    (stand_ins / "gh").chmod(0o755)
-    (tmp_path / "runner").mkdir()
-    env = {"PATH": os.pathsep.join([str(stand_ins), str(Path(sys.executable).parent), os.environ["PATH"]]),
-           "GITHUB_SERVER_URL": SERVER, "GITHUB_REPOSITORY": REPOSITORY,
-           "RUNNER_TEMP": str(tmp_path / "runner"), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
-           "GH_ARGUMENTS": str(tmp_path / "gh-arguments"), "GH_FAILS": gh_fails}
-    expressions = {"github.base_ref": "main", "github.event.pull_request.number": PR_NUMBER,
-                   "github.event.pull_request.head.sha": head, "github.token": "a-token"}
-
-    job = yaml.safe_load(WORKFLOW.read_text())["jobs"]["results"]
-    steps = []
-    for step in job["steps"]:
-        if "run" not in step or step["run"].startswith("pip install"):
-            continue
-        step_env = {**job["env"], **step.get("env", {})}
-        step_env = {name: fill(value, expressions) for name, value in step_env.items()}
-        result = run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], cwd=project,
-                     check=False, env={**env, **step_env})
-        steps.append((step["name"], result))
-        if result.returncode != 0:
-            break
-    return project, head, steps
+    env = github_env(tmp_path, "runner")
+    expressions = {"github.base_ref": base, "github.event.pull_request.number": PR_NUMBER,
+                   "github.event.pull_request.head.sha": head, "runner.temp": env["RUNNER_TEMP"]}
+    return project, head, run_steps(PR_RESULTS, project, env, expressions, tmp_path / "artifacts")
 
 
-def assert_all_passed(steps):
+def pr_comment_run(origin, tmp_path, head, conclusion, **gh_env):
+    """pr-comment.yml after a PR results run that ended in `conclusion` for commit `head`: None
+    when its job's `if:` skips it, else (step name, result) for each step run."""
+    condition = job(PR_COMMENT)["if"]
+    facts = {"github.event.workflow_run.event": "pull_request",
+             "github.event.workflow_run.conclusion": conclusion}
+    tests = [re.fullmatch(r"\s*([\w.]+) == '(\w+)'\s*", part) for part in condition.split("&&")]
+    if not all(facts[test[1]] == test[2] for test in tests):  # a condition of another shape fails here
+        return None
+    default_branch = tmp_path / "default-branch"
+    if not default_branch.exists():
+        run(["git", "clone", "-q", "--branch", "main", str(origin), str(default_branch)], cwd=tmp_path)
+    runner = f"runner-comment-{len(list(tmp_path.glob('runner-comment-*')))}"
+    env = {**github_env(tmp_path, runner), "GH_ARTIFACT": str(tmp_path / "artifacts" / "pr-comment"),
+           "GH_PR_HEAD": head, **gh_env}
+    expressions = {"github.token": "a-token", "github.event.workflow_run.id": RUN_ID,
+                   "github.event.workflow_run.head_sha": head}
+    return run_steps(PR_COMMENT, default_branch, env, expressions, tmp_path / "artifacts")
+
+
+def assert_all_passed(steps, last):
     for name, result in steps:
         assert result.returncode == 0, f"{name}:\n{result.stdout}\n{result.stderr}"
-    assert steps[-1][0] == "Show it in the job summary and as the PR's sticky comment"
+    assert steps[-1][0] == last
 
 
 def sections(comment):
@@ -133,26 +180,57 @@ def sections(comment):
 
 
 def table_rows(text):
-    """The body rows of the Markdown table in `text`, as lists of cells."""
+    """The body rows of the Markdown table in `text`, as lists of cells, code spans unwrapped."""
     lines = [line for line in text.splitlines() if line.startswith("|")][2:]
-    return [[cell.strip() for cell in line.strip("|").split("|")] for line in lines]
+    return [[cell.strip().strip("`") for cell in line.strip("|").split("|")] for line in lines]
+
+
+def test_the_comment_workflow_runs_none_of_the_pull_requests_code():
+    results, posting = workflow(PR_RESULTS), workflow(PR_COMMENT)
+    assert results["on"] == {"pull_request": None} and results["permissions"] == {}
+    assert job(PR_RESULTS)["permissions"] == {"contents": "read"}
+    runs = [step["run"] for step in job(PR_RESULTS)["steps"] if "run" in step]
+    first_dvc = next(number for number, command in enumerate(runs) if re.search(r"\bdvc\b", command))
+    assert runs[first_dvc - 1] == "python -m stages.check_params"  # params checked before DVC reads them
+
+    assert posting["on"] == {"workflow_run": {"workflows": [results["name"]], "types": ["completed"]}}
+    assert posting["permissions"] == {}
+    assert job(PR_COMMENT)["permissions"] == {"contents": "read", "actions": "read", "pull-requests": "write"}
+    (checkout,) = [step for step in job(PR_COMMENT)["steps"] if "uses" in step]
+    assert checkout["uses"].startswith("actions/checkout@")
+    assert "ref" not in checkout["with"]  # the default branch's latest commit, for this event
+    assert checkout["with"]["persist-credentials"] is False
+    commands = [step["run"] for step in job(PR_COMMENT)["steps"] if "run" in step]
+    assert [command.split()[:3] for command in commands] == [["gh", "run", "download"],
+                                                             ["bash", ".github/scripts/post_comment.sh",
+                                                              '"$RUNNER_TEMP/pr-comment"']]
+    assert '--dir "$RUNNER_TEMP/pr-comment"' in commands[0]  # outside the workspace and its scripts
 
 
 def test_a_pr_that_changes_train_cnn_epochs(origin, tmp_path):
-    project, head, steps = run_workflow(origin, "cnn-2-epochs", tmp_path)
-    assert_all_passed(steps)
-
-    comment = (tmp_path / "runner" / "pr-comment.md").read_text()
+    project, head, steps = pr_results_run(origin, "cnn-2-epochs", tmp_path)
+    assert_all_passed(steps, "Write the comment, and show it in the job summary")
+    artifact = tmp_path / "artifacts" / "pr-comment"
+    assert sorted(path.name for path in artifact.iterdir()) == ["comment.md", "pr-number"]
+    assert (artifact / "pr-number").read_text() == f"{PR_NUMBER}\n"
+    comment = (artifact / "comment.md").read_text()
     (tmp_path / "the-comment.md").write_text(comment)  # kept for a reader of the test's tmp folder
-    assert (tmp_path / "summary.md").read_text() == comment
-    assert (tmp_path / "gh-arguments").read_text().split() == [
-        "pr", "comment", PR_NUMBER, "--repo", REPOSITORY, "--edit-last", "--create-if-none",
-        "--body-file", str(tmp_path / "runner" / "pr-comment.md")]
+    assert (tmp_path / "runner-summary.md").read_text() == comment
+
+    posting = pr_comment_run(origin, tmp_path, head, "success")
+    assert_all_passed(posting, "Post it on the pull request")
+    downloaded = tmp_path / "runner-comment-0" / "pr-comment"
+    assert gh_calls(tmp_path / "gh-calls") == [
+        ["run", "download", RUN_ID, "--repo", REPOSITORY, "--name", "pr-comment", "--dir", str(downloaded)],
+        ["api", f"repos/{REPOSITORY}/pulls/{PR_NUMBER}", "--jq", ".head.sha"],
+        ["pr", "comment", PR_NUMBER, "--repo", REPOSITORY, "--edit-last", "--create-if-none",
+         "--body-file", str(downloaded / "comment.md")]]
+    assert (downloaded / "comment.md").read_text() == comment  # what was posted is what was written
 
     parts = sections(comment)
     assert f"at `{head[:7]}`" in comment.splitlines()[0]
     verdict = parts[f"DVC results of this pull request at `{head[:7]}`"]
-    assert verdict in show(project, head, "reports/report.md")
+    assert verdict in show(project, head, "reports/report.md")  # a verdict needs no escaping
     assert verdict not in show(project, "origin/main", "reports/report.md")
 
     params = table_rows(parts["Params: `origin/main` → this PR"])
@@ -170,24 +248,38 @@ def test_a_pr_that_changes_train_cnn_epochs(origin, tmp_path):
     for path in links:
         run(["git", "cat-file", "-e", f"{head}:{path}"], cwd=project)  # each link opens a file
 
+    # The same artifact, posted with a token GitHub refuses: the posting job fails.
+    refused = pr_comment_run(origin, tmp_path, head, "success", GH_FAILS_PR=BAD_CREDENTIALS)
+    name, result = refused[-1]
+    assert (name, result.returncode) == ("Post it on the pull request", 1)
+    assert result.stderr == f"error: gh could not comment on pull request #{PR_NUMBER}: {BAD_CREDENTIALS}\n"
 
-def test_a_pr_from_a_fork_that_changes_no_params(origin, tmp_path):
-    project, head, steps = run_workflow(origin, "docs-only", tmp_path, gh_fails=FORK_ERROR)
-    assert_all_passed(steps)  # a comment that could not be posted fails nothing
-    posting = steps[-1][1]
-    assert FORK_ERROR in posting.stderr and "::warning" in posting.stdout
 
-    comment = (tmp_path / "summary.md").read_text()  # the run's page still shows the results
-    assert comment == (tmp_path / "runner" / "pr-comment.md").read_text()
+def test_a_pr_into_a_hostile_base_branch_with_a_read_only_token(origin, tmp_path):
+    project, head, steps = pr_results_run(origin, "docs-only", tmp_path, base=HOSTILE_BASE)
+    assert_all_passed(steps, "Write the comment, and show it in the job summary")
+    comment = (tmp_path / "artifacts" / "pr-comment" / "comment.md").read_text()
+
+    page = MarkdownIt("commonmark").enable("table").render(comment)
+    assert "<img" not in page and page.count("<a href") == 5  # the report and its four figures
+    base = f"origin/{HOSTILE_BASE}".replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    assert page.count(f"<code>{base}</code>") == 2  # in both headings, whole, as code
     parts = sections(comment)
-    assert parts["Metrics: `origin/main` → this PR"] == "No change."
-    assert parts["Params: `origin/main` → this PR"] == "No change."
+    assert [text for heading, text in parts.items() if heading.startswith(("Metrics", "Params"))] == [
+        "No change.", "No change."]
     verdict = parts[f"DVC results of this pull request at `{head[:7]}`"]
     assert verdict in show(project, "origin/main", "reports/report.md")
 
+    posting = pr_comment_run(origin, tmp_path, head, "success", GH_FAILS_PR=READ_ONLY)
+    assert_all_passed(posting, "Post it on the pull request")  # refused for this token: fails nothing
+    result = posting[-1][1]
+    assert result.stdout.startswith("::warning title=No PR comment::")
+    assert "summary page of the PR results run" in result.stdout
+    assert (tmp_path / "runner-summary.md").read_text() == comment  # where the results still are
+
 
 def test_a_pr_whose_metrics_were_edited_by_hand(origin, tmp_path):
-    project, head, steps = run_workflow(origin, "hand-edited", tmp_path)
+    project, head, steps = pr_results_run(origin, "hand-edited", tmp_path)
     edited = run(["git", "diff", "--name-only", "origin/main", head], cwd=project).stdout.split()
     assert edited  # the fixture found a metrics file with an accuracy to edit
     name, result = steps[-1]
@@ -195,4 +287,6 @@ def test_a_pr_whose_metrics_were_edited_by_hand(origin, tmp_path):
     assert "Run `dvc repro` and commit dvc.lock, metrics/ and reports/." in result.stderr
     for path in edited:
         assert f"outs {path} modified" in result.stderr
-    assert not (tmp_path / "summary.md").exists()  # no results shown for numbers that were not made
+    assert not (tmp_path / "runner-summary.md").exists()  # no results shown for numbers that were not made
+    assert not (tmp_path / "artifacts").exists()  # nor any comment to post
+    assert pr_comment_run(origin, tmp_path, head, "failure") is None  # the posting job is skipped
