@@ -106,7 +106,8 @@ def confusion_matrices(matrices, class_names, labels, numbers, path):
 
 
 def image_grid(images, titles, path):
-    """Up to GRID_SIZE grayscale images, each with its (short) title of one or more lines."""
+    """Up to GRID_SIZE grayscale images, each with its (short) title of one or more lines.
+    Returns the figure."""
     count = min(len(images), GRID_SIZE)
     rows = max(1, -(-count // GRID_COLUMNS))
     lines = max((title.count("\n") + 1 for title in titles[:count]), default=1)
@@ -117,6 +118,17 @@ def image_grid(images, titles, path):
             axes.imshow(np.squeeze(images[index]), cmap="gray_r", vmin=0, vmax=1)
             axes.set_title(titles[index], fontsize=GRID_FONT)
     save_png(figure, path)
+    return figure
+
+
+def disagreement_titles(actual, predicted, names, indices):
+    """Per image: its class, then each model's prediction marked right (✓) or wrong (✗), one a line.
+    `actual`: class names by image; `predicted`: {model: class names by image}; `names`: {model:
+    display name}."""
+    def line(model, i):
+        return f"{names[model]} {predicted[model][i]} {RIGHT if predicted[model][i] == actual[i] else WRONG}"
+
+    return ["\n".join([actual[i], *(line(model, i) for model in predicted)]) for i in indices]
 
 
 def draw_report_figures(comparison, images, words, folder):
@@ -141,10 +153,6 @@ def draw_report_figures(comparison, images, words, folder):
     image_grid(images[errors], [f"{actual[i]} → {predicted[pair.ahead][i]}" for i in errors],
                paths["errors"])
     disagreements = pair.disagreements[:GRID_SIZE]
-
-    def verdict(name, i):  # the model's prediction, marked right or wrong
-        return f"{names[name]} {predicted[name][i]} {RIGHT if predicted[name][i] == actual[i] else WRONG}"
-
-    titles = ["\n".join([actual[i], *(verdict(name, i) for name in results)]) for i in disagreements]
-    image_grid(images[disagreements], titles, paths["disagreements"])
+    image_grid(images[disagreements], disagreement_titles(actual, predicted, names, disagreements),
+               paths["disagreements"])
     return paths
