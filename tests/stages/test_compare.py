@@ -5,6 +5,7 @@ import matplotlib.image
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.evaluation.statistics import per_class_metrics
@@ -111,7 +112,8 @@ def test_verdict_gives_the_model_ahead_interval_and_mcnemar(metrics, tmp_path, t
     assert "**not statistically significant**" in verdict and "p = 0.109 " in verdict
     assert "8 test images are classified correctly by CNN only, 2 by Dense only." in verdict
     low, high = map(signed, re.search(r"interval of ([+−][\d.]+) to ([+−][\d.]+) points", verdict).groups())
-    assert low < 1.5 < high and "1,000 resamples of the 400 test images, seed 42" in verdict
+    samples = yaml.safe_load(tiny_params.read_text())["compare"]["bootstrap_samples"]
+    assert low < 1.5 < high and f"{samples:,} resamples of the 400 test images, seed 42" in verdict
     assert "The error rate falls from 2.50 % for Dense to 1.00 % for CNN, 60 % fewer errors." in verdict
 
 
@@ -209,7 +211,9 @@ def test_french_report_numbers_equal_the_metrics_files_in_french(metrics, tmp_pa
         f"{french_percent(test['cnn']['accuracy'])} sur les images de test, contre "
         f"{french_percent(test['dense']['accuracy'])} pour le réseau dense. L'écart CNN − Dense est de "
         f"{french(points, 2, '+')}{NBSP}point, ")  # 1,50: singular below 2
-    assert f"(bootstrap apparié{NBSP}: 1{NNBSP}000 rééchantillonnages des {IMAGES} images de test" in verdict
+    samples = yaml.safe_load(tiny_params.read_text())["compare"]["bootstrap_samples"]
+    assert f"(bootstrap apparié{NBSP}: {french(samples)} rééchantillonnages des {IMAGES} images de test" \
+        in verdict
     assert f"p{NBSP}={NBSP}0,109 (supérieur ou égal à 0,05)" in verdict
     assert f"8{NBSP}images de test ne sont bien classées que par le CNN, 2 que par le réseau " \
            "dense." in verdict
