@@ -1,18 +1,19 @@
 """Stage compare: write the Markdown report a pull-request reviewer reads, with its figures.
 
 Reads: from --metrics-dir (metrics/), for each of the two --models NAME, the first seed's
-NAME_predictions.csv and NAME_per_class.csv (evaluate); the first seed's history and
-training time (--history, --train-timing: paths with {model}); timings/inference.json
-(--timings-dir); every seed's test metrics and predictions (--scores, --predictions);
---test-images, only to draw the digits in the grids; the .py files of --code, only to
-print their digest.
+NAME_predictions.csv and NAME_per_class.csv (evaluate); the first seed's history (--history,
+a path with {model}); every seed's test metrics, parameters, FLOPs and model size, and
+predictions (--scores, --predictions); --test-images, only to draw the digits in the grids;
+the .py files of --code, only to print their digest. No timing: the report's cost figures
+are counts, the same on every machine.
 Writes: the PNG figures into --figures and the report to --report (reports/report.md).
 Params: seeds (the first seed's models make the single-run figures and tables), compare.*
 (language, bootstrap), data.dataset (class names, data digests); preprocess, train_*,
 evaluate only to print them in the reproducibility footer.
 
 Every number comes from those files, and nothing else (no date, no git commit) enters
-the report or the PNGs: re-running compare alone gives the same bytes.
+the report or the PNGs: re-running compare alone gives the same bytes. Gaps are the second
+of --models minus the first (`--models dense cnn`: CNN − Dense).
 """
 
 import argparse
@@ -25,9 +26,9 @@ from dense_vs_cnn.core.datasets import get_dataset
 from dense_vs_cnn.core.errors import PipelineError, run_stage
 from dense_vs_cnn.core.files import read_csv, read_json, write_text
 from dense_vs_cnn.core.params import load_params
-from dense_vs_cnn.evaluation.comparison import across_seeds, head_to_head
+from dense_vs_cnn.evaluation.comparison import Comparison, ModelResult, across_seeds, head_to_head
 from dense_vs_cnn.report.figures import draw_report_figures
-from dense_vs_cnn.report.render import MOST_CONFUSED_PAIRS, build_report, model_name
+from dense_vs_cnn.report.render import MOST_CONFUSED_PAIRS, build_report
 from dense_vs_cnn.report.reproducibility import PACKAGES, code_digest, version
 from dense_vs_cnn.report.strings import STRINGS
 
@@ -44,44 +45,42 @@ def entry(data, path, *keys):
 
 
 def load_results(args, names, seed, num_classes):
-    """{model: {test, train, inference, history, predictions, per_class}} of one seed's models,
-    each file checked: they are git-tracked, so hand-editable."""
-    inference_path = Path(args.timings_dir, "inference.json")
-    scores, inference = read_json(args.scores), read_json(inference_path)
+    """{model: ModelResult} of one seed's models, each file checked: they are git-tracked, so
+    hand-editable."""
+    scores = read_json(args.scores)
     results = {}
     for name in names:
-        history, timing = args.history.format(model=name), args.train_timing.format(model=name)
+        history = args.history.format(model=name)
         parts = {"test": (entry(scores, args.scores, str(seed), name), args.scores),
-                 "inference": (entry(inference, inference_path, name), inference_path),
-                 "train": (read_json(timing), timing), "history": (read_csv(history), history)}
+                 "history": (read_csv(history), history)}
         for part in ("predictions", "per_class"):
             path = Path(args.metrics_dir, f"{name}_{part}.csv")
             parts[part] = read_csv(path), path
-        results[name] = {part: check_result(part, data, path, num_classes)
-                         for part, (data, path) in parts.items()}
-        results[name]["train"]["epochs"] = len(results[name]["history"])
+        results[name] = ModelResult(**{part: check_result(part, data, path, num_classes)
+                                       for part, (data, path) in parts.items()})
     return results
 
 
 def load_seeds(args, names, seeds, num_classes):
-    """Every seed's test scores {seed: {model: scores}} and predictions (one column per model and seed)."""
+    """Every seed's test scores {seed: {model: scores}}, checked, and predictions (one column per
+    model and seed)."""
     scores = read_json(args.scores)
     label = result_rules(num_classes)["predictions"]["actual"]
     columns = {"actual": label, **{f"{name}_seed{seed}": label for seed in seeds for name in names}}
     predictions = check_table(read_csv(args.predictions), args.predictions, columns)
-    by_seed = {seed: {name: entry(scores, args.scores, str(seed), name) for name in names} for seed in seeds}
+    by_seed = {seed: {name: check_result("test", entry(scores, args.scores, str(seed), name), args.scores,
+                                         num_classes) for name in names} for seed in seeds}
     return by_seed, predictions
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Write the Markdown comparison report and its figures.")
     parser.add_argument("--metrics-dir", required=True, help="metrics and plot data (train, evaluate)")
-    parser.add_argument("--timings-dir", required=True, help="folder of the inference timing")
     parser.add_argument("--history", required=True, help="the first seed's history CSV, with {model}")
-    parser.add_argument("--train-timing", required=True, help="the first seed's training time, with {model}")
-    parser.add_argument("--scores", required=True, help="every seed's test metrics (JSON)")
+    parser.add_argument("--scores", required=True, help="every seed's test metrics and costs (JSON)")
     parser.add_argument("--predictions", required=True, help="every seed's predictions (CSV)")
-    parser.add_argument("--models", nargs=2, required=True, metavar="NAME", help="the two models to compare")
+    parser.add_argument("--models", nargs=2, required=True, metavar="NAME",
+                        help="the two models to compare; gaps are the second minus the first")
     parser.add_argument("--test-images", required=True, help="test images (.npy), for the digit grids")
     parser.add_argument("--code", nargs="+", required=True, metavar="PATH",
                         help="the pipeline's code (files and folders), for its digest")
@@ -93,16 +92,17 @@ def main(argv=None):
     words = STRINGS[settings["language"]]
     seeds, num_classes = params["seeds"], len(dataset.class_names)
     results = load_results(args, args.models, seeds[0], num_classes)
-    seed_analysis = across_seeds(*load_seeds(args, args.models, seeds, num_classes), args.models)
-    analysis = head_to_head(results, num_classes, settings["bootstrap_samples"],
-                            settings["bootstrap_seed"], MOST_CONFUSED_PAIRS)
+    pair = head_to_head(results, num_classes, settings["bootstrap_samples"], settings["bootstrap_seed"],
+                        MOST_CONFUSED_PAIRS)
+    seed_scores, seed_predictions = load_seeds(args, args.models, seeds, num_classes)
+    comparison = Comparison(results=results, pair=pair,
+                            seeds=across_seeds(seed_scores, seed_predictions, args.models),
+                            class_names=tuple(dataset.class_names))
     images = load_images(args.test_images)
-    if len(images) != analysis["images"]:
+    if len(images) != pair.images:
         raise PipelineError(f"{args.test_images} holds {len(images)} images but the predictions cover "
-                            f"{analysis['images']}: run `dvc repro`")
-    names = {name: model_name(name, words) for name in results}
-    paths = draw_report_figures(results, analysis, images, dataset.class_names, names, words["labels"],
-                                words["numbers"], args.figures)
+                            f"{pair.images}: run `dvc repro`")
+    paths = draw_report_figures(comparison, images, words, args.figures)
     report_folder = Path(args.report).parent
     links = {key: Path(os.path.relpath(path, report_folder)).as_posix() for key, path in paths.items()}
     reproducibility = {
@@ -113,8 +113,7 @@ def main(argv=None):
                      **{name: version(package) for name, package in PACKAGES.items()}},
         "params": {**params, "data": {"dataset": params["data"]["dataset"]}},  # what dvc.yaml tracks
     }
-    write_text(args.report, build_report(results, analysis, seed_analysis, links, reproducibility,
-                                         dataset.class_names, words, args.metrics_dir))
+    write_text(args.report, build_report(comparison, links, reproducibility, words, args.metrics_dir))
     print(f"wrote {args.report} and its figures in {args.figures}")
 
 

@@ -120,12 +120,12 @@ FRACTION, NON_NEGATIVE, COUNT = Rule(0, 1), Rule(0), Rule(0, whole=True)
 
 
 def result_rules(num_classes):
-    """The rules of each result file `compare` reads, by part: {name}_{part}.json or .csv."""
+    """The rules of each result `compare` reads, by part: one seed's model in data/scores.json
+    ("test"), or a CSV file ({name}_{part}.csv)."""
     label = Rule(0, num_classes - 1, whole=True)
     return {
-        "test": {"accuracy": FRACTION, "loss": NON_NEGATIVE, "parameters": COUNT},
-        "train": {"train_seconds": NON_NEGATIVE},
-        "inference": {"images_per_second": NON_NEGATIVE},
+        "test": {"accuracy": FRACTION, "loss": NON_NEGATIVE, "parameters": COUNT, "inference_flops": COUNT,
+                 "training_flops": COUNT, "model_bytes": COUNT},
         "history": {"epoch": COUNT, "accuracy": FRACTION, "loss": NON_NEGATIVE, "val_accuracy": FRACTION,
                     "val_loss": NON_NEGATIVE},
         "predictions": {"actual": label, "predicted": label},

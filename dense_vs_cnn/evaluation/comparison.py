@@ -1,76 +1,209 @@
-"""Two models head to head on the same test images: who wins, by how much, and how sure.
+"""Two models head to head on the same test images: which is ahead, by how much, and how sure.
 
 `head_to_head` compares one seed's two models on the test images (McNemar, bootstrap):
 it measures how precisely the test set pins the gap. `across_seeds` compares them over
 every seed: it measures how much the gap moves with the randomness of training.
+
+One sign convention everywhere: a gap is the second model's accuracy minus the first's,
+in the order of `--models` (`dense cnn`: CNN − Dense), negative when the first is ahead.
+A model "wins" only when the test that is named supports it (`significant`).
 """
 
+from dataclasses import dataclass
+
 import numpy as np
-from scipy import stats
+import pandas as pd
 
 from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.evaluation.statistics import (
+    ALPHA,
     confusion_matrix,
     mcnemar_exact,
     most_confused,
     paired_bootstrap_interval,
+    sign_test,
+    t_interval,
 )
 
 
+@dataclass(frozen=True)
+class ModelResult:
+    """What compare reads of one model of one seed, checked: its test scores (accuracy, loss,
+    parameters, FLOPs, size), its per-epoch history, its predictions and per-class metrics."""
+
+    test: dict
+    history: pd.DataFrame
+    predictions: pd.DataFrame
+    per_class: pd.DataFrame
+
+
+def _excludes_zero(interval):
+    return interval is not None and (interval[0] > 0 or interval[1] < 0)
+
+
+def _order(first, second, gap):
+    """(ahead, behind): the model ahead by `gap` (second − first), the first one on a tie."""
+    return (second, first) if gap > 0 else (first, second)
+
+
+@dataclass(frozen=True)
+class HeadToHead:
+    """One seed's two models on the same test images; `first` and `second` in --models order."""
+
+    first: str
+    second: str
+    accuracy: dict  # {model: test accuracy}
+    interval: tuple  # 95 % paired-bootstrap interval of the gap (second − first), as fractions
+    samples: int
+    seed: int
+    images: int
+    p_value: float  # McNemar's exact test
+    only_right: dict  # {model: test images only this model classifies correctly}
+    confusion: dict  # {model: confusion matrix}
+    most_confused: dict  # {model: its most frequent (actual, predicted) errors, ties at the cut kept}
+    errors: np.ndarray  # indices of the test images the model ahead gets wrong
+    disagreements: np.ndarray  # indices of the test images the two models classify differently
+
+    @property
+    def gap(self):
+        return self.accuracy[self.second] - self.accuracy[self.first]
+
+    @property
+    def tie(self):
+        return self.gap == 0
+
+    @property
+    def ahead(self):
+        return _order(self.first, self.second, self.gap)[0]
+
+    @property
+    def behind(self):
+        return _order(self.first, self.second, self.gap)[1]
+
+    @property
+    def significant(self):
+        """McNemar's p below 0.05 and a bootstrap interval that excludes 0: both tests agree."""
+        return self.p_value < ALPHA and _excludes_zero(self.interval)
+
+
 def head_to_head(results, num_classes, samples, seed, confused_pairs):
-    """Winner, loser and the paired statistics of the two models' test predictions."""
-    first, second = (results[name]["predictions"] for name in results)
-    if len(first) != len(second) or not first["actual"].equals(second["actual"]):
+    """The paired statistics of two models' test predictions. `results`: {model: ModelResult}."""
+    first, second = results
+    actual = results[first].predictions["actual"]
+    if len(actual) != len(results[second].predictions) or not actual.equals(
+            results[second].predictions["actual"]):
         raise PipelineError("the two models' predictions are not on the same test images: run `dvc repro`")
-    accuracy = {name: result["test"]["accuracy"] for name, result in results.items()}
-    winner, loser = sorted(results, key=accuracy.get, reverse=True)  # stable: a tie keeps the order
-    correct = {name: (result["predictions"]["actual"] == result["predictions"]["predicted"]).to_numpy()
-               for name, result in results.items()}
-    confusion = {name: confusion_matrix(result["predictions"]["actual"], result["predictions"]["predicted"],
-                                        num_classes) for name, result in results.items()}
-    only_winner = int((correct[winner] & ~correct[loser]).sum())
-    only_loser = int((correct[loser] & ~correct[winner]).sum())
-    return {
-        "winner": winner, "loser": loser, "tie": accuracy[winner] == accuracy[loser], "accuracy": accuracy,
-        "interval": paired_bootstrap_interval(correct[loser], correct[winner], samples, seed),
-        "samples": samples, "seed": seed, "images": len(first),
-        "p_value": mcnemar_exact(only_winner, only_loser),
-        "only_winner": only_winner, "only_loser": only_loser,
-        "confusion": confusion, "most_confused": most_confused(confusion.values(), confused_pairs),
-        "errors": (~correct[winner]).nonzero()[0],
-        "disagreements": (first["predicted"] != second["predicted"]).to_numpy().nonzero()[0],
-    }
+    predicted = {name: result.predictions["predicted"] for name, result in results.items()}
+    correct = {name: (actual == predicted[name]).to_numpy() for name in results}
+    confusion = {name: confusion_matrix(actual, predicted[name], num_classes) for name in results}
+    only_right = {name: int((correct[name] & ~correct[other]).sum())
+                  for name, other in ((first, second), (second, first))}
+    accuracy = {name: result.test["accuracy"] for name, result in results.items()}
+    ahead = _order(first, second, accuracy[second] - accuracy[first])[0]
+    return HeadToHead(
+        first=first, second=second, accuracy=accuracy,
+        interval=paired_bootstrap_interval(correct[first], correct[second], samples, seed),
+        samples=samples, seed=seed, images=len(actual),
+        p_value=mcnemar_exact(only_right[first], only_right[second]), only_right=only_right,
+        confusion=confusion,
+        most_confused={name: most_confused(matrix, confused_pairs) for name, matrix in confusion.items()},
+        errors=(~correct[ahead]).nonzero()[0],
+        disagreements=(predicted[first] != predicted[second]).to_numpy().nonzero()[0],
+    )
+
+
+@dataclass(frozen=True)
+class SeedGap:
+    """One seed's row of the seeds table."""
+
+    seed: int
+    accuracy: dict  # {model: test accuracy}
+    gap: float  # second − first
+    p_value: float  # McNemar's exact test on that seed's predictions
+
+
+@dataclass(frozen=True)
+class AcrossSeeds:
+    """The two models over every seed they were trained with: the randomness of training."""
+
+    first: str
+    second: str
+    per_seed: list  # SeedGap, in params order
+    mean: dict  # {model: mean test accuracy}
+    sd: dict  # {model: standard deviation over the seeds}
+    interval: tuple | None  # Student's t interval of the mean gap (None for one seed)
+    p_value: float | None  # one-sample t-test of the per-seed gaps against 0
+    t_quantile: float | None  # the t quantile the interval used (12.71 with 2 seeds)
+    ahead_on: int  # seeds on which the model ahead on average is ahead
+    behind_on: int  # seeds on which it is behind
+    sign_p: float  # sign test of ahead_on against behind_on
+
+    @property
+    def seeds(self):
+        return [row.seed for row in self.per_seed]
+
+    @property
+    def mean_gap(self):
+        return float(np.mean([row.gap for row in self.per_seed]))
+
+    @property
+    def ahead(self):
+        return _order(self.first, self.second, self.mean_gap)[0]
+
+    @property
+    def behind(self):
+        return _order(self.first, self.second, self.mean_gap)[1]
+
+    @property
+    def tie(self):
+        return self.mean_gap == 0
+
+    @property
+    def significant(self):
+        """The t interval of the mean gap excludes 0 (the same as the t-test's p < 0.05)."""
+        return _excludes_zero(self.interval)
+
+    @property
+    def sign_floor(self):
+        """The sign test's p if one model were ahead on every seed: the least this count can show."""
+        return sign_test(len(self.per_seed), 0)
 
 
 def across_seeds(scores, predictions, names, confidence=0.95):
-    """The two models compared over every seed they were trained with: training randomness.
+    """The two models compared over every seed they were trained with.
 
     `scores`: {seed: {model: {"accuracy": ...}}}, seeds in params order; `predictions`: a
-    frame with the `actual` class and each model's predicted class per seed (`dense_seed3`).
-    Returns the winner (higher mean accuracy), per seed both accuracies, the gap and
-    McNemar's p, each model's mean and standard deviation, the mean gap with its
-    t-interval across seeds (None for one seed) and on how many seeds the winner wins.
+    frame with the `actual` class and each model's predicted class per seed (`dense_seed3`);
+    `names`: the two models, first and second.
     """
-    seeds = list(scores)
-    accuracy = {name: np.array([scores[seed][name]["accuracy"] for seed in seeds]) for name in names}
-    winner, loser = sorted(names, key=lambda name: accuracy[name].mean(), reverse=True)
-    gaps = accuracy[winner] - accuracy[loser]
+    first, second = names
     per_seed = []
-    for index, seed in enumerate(seeds):
+    for seed, models in scores.items():
         correct = {name: (predictions[f"{name}_seed{seed}"] == predictions["actual"]).to_numpy()
                    for name in names}
-        p_value = mcnemar_exact(int((correct[winner] & ~correct[loser]).sum()),
-                                int((correct[loser] & ~correct[winner]).sum()))
-        per_seed.append({"seed": seed, "accuracy": {name: float(accuracy[name][index]) for name in names},
-                         "gap": float(gaps[index]), "p_value": p_value})
-    interval = None
-    if len(seeds) > 1:
-        quantile = stats.t.ppf((1 + confidence) / 2, df=len(seeds) - 1)
-        half_width = quantile * gaps.std(ddof=1) / np.sqrt(len(seeds))
-        interval = (float(gaps.mean() - half_width), float(gaps.mean() + half_width))
-    return {
-        "winner": winner, "loser": loser, "seeds": seeds, "per_seed": per_seed,
-        "mean": {name: float(accuracy[name].mean()) for name in names},
-        "sd": {name: float(accuracy[name].std(ddof=1)) if len(seeds) > 1 else 0.0 for name in names},
-        "mean_gap": float(gaps.mean()), "interval": interval, "wins": int((gaps > 0).sum()),
-    }
+        per_seed.append(SeedGap(
+            seed=seed, accuracy={name: models[name]["accuracy"] for name in names},
+            gap=models[second]["accuracy"] - models[first]["accuracy"],
+            p_value=mcnemar_exact(int((correct[first] & ~correct[second]).sum()),
+                                  int((correct[second] & ~correct[first]).sum()))))
+    gaps = np.array([row.gap for row in per_seed])
+    interval, p_value, quantile = t_interval(gaps, confidence)
+    accuracy = {name: np.array([row.accuracy[name] for row in per_seed]) for name in names}
+    sign = 1 if gaps.mean() > 0 else -1  # the model ahead on average: the second if the mean gap is > 0
+    ahead_on, behind_on = int((sign * gaps > 0).sum()), int((sign * gaps < 0).sum())
+    return AcrossSeeds(
+        first=first, second=second, per_seed=per_seed,
+        mean={name: float(values.mean()) for name, values in accuracy.items()},
+        sd={name: float(values.std(ddof=1)) if len(values) > 1 else 0.0 for name, values in accuracy.items()},
+        interval=interval, p_value=p_value, t_quantile=quantile,
+        ahead_on=ahead_on, behind_on=behind_on, sign_p=sign_test(ahead_on, behind_on))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Everything the report says, computed: what the report and its figures are drawn from."""
+
+    results: dict  # {model: ModelResult} of the first seed, in --models order
+    pair: HeadToHead  # the first seed's two models head to head
+    seeds: AcrossSeeds  # every seed
+    class_names: tuple

@@ -1,14 +1,18 @@
-"""Statistics shared by evaluate and compare, in plain numpy (no scipy, no scikit-learn).
+"""Statistics shared by evaluate and compare: numpy for the counts, scipy for the tests.
 
 - `confusion_matrix` and `per_class_metrics`: what each model gets right, class by class.
+- `most_confused`: a model's most frequent errors, ties at the cut kept.
 - `mcnemar_exact`: is the accuracy gap between two models tested on the same images real?
 - `paired_bootstrap_interval`: how precisely the test set measures that gap.
+- `t_interval`: the mean of a few numbers (one gap per seed), its interval and p-value.
+- `sign_test`: how unlikely "ahead on N of M" is if neither model is better.
 """
-
-import math
 
 import numpy as np
 import pandas as pd
+from scipy import stats
+
+ALPHA = 0.05  # a result is called significant below this p-value
 
 
 def confusion_matrix(actual, predicted, num_classes):
@@ -35,16 +39,17 @@ def per_class_metrics(actual, predicted, num_classes):
                          "f1": f1, "support": counts.sum(axis=1)})
 
 
-def most_confused(matrices, count):
-    """The `count` (actual, predicted) pairs most often confused, summed over `matrices`.
-
-    Returns a list of (actual, predicted) ordered by total count, then by class numbers,
-    so ties come out in the same order on every run.
-    """
-    total = sum(np.asarray(matrix) for matrix in matrices)
-    np.fill_diagonal(total, 0)
-    pairs = [(int(-total[i, j]), i, j) for i, j in zip(*np.nonzero(total), strict=True)]
-    return [(int(i), int(j)) for _, i, j in sorted(pairs)[:count]]
+def most_confused(matrix, count):
+    """The (actual, predicted) pairs of one confusion matrix most often confused: the `count`
+    largest counts and every pair tied with the last of them, largest first (ties in class
+    order, only to make the order the same on every run)."""
+    errors = np.array(matrix)
+    np.fill_diagonal(errors, 0)
+    pairs = sorted((int(-errors[i, j]), int(i), int(j)) for i, j in zip(*np.nonzero(errors), strict=True))
+    if len(pairs) <= count:
+        return [(i, j) for _, i, j in pairs]
+    cut = pairs[count - 1][0]
+    return [(i, j) for negative, i, j in pairs if negative <= cut]
 
 
 def mcnemar_exact(only_first, only_second):
@@ -52,25 +57,64 @@ def mcnemar_exact(only_first, only_second):
 
     `only_first` images are right for the first model only, `only_second` for the second
     only. Under "both models are equally accurate" each discordant image is a fair coin
-    flip, so the p-value is a two-sided binomial test with p = 0.5.
+    flip: a two-sided binomial test with p = 0.5.
     """
     discordant = only_first + only_second
     if discordant == 0:
         return 1.0
-    tail = sum(math.comb(discordant, k) for k in range(min(only_first, only_second) + 1))
-    return min(1.0, 2 * tail / 2**discordant)  # exact integers: no overflow for 10,000 images
+    return float(stats.binomtest(only_first, discordant, 0.5).pvalue)
 
 
 def paired_bootstrap_interval(correct_first, correct_second, samples, seed, confidence=0.95):
-    """Confidence interval of accuracy(second) - accuracy(first), as fractions.
+    """Percentile bootstrap interval of accuracy(second) - accuracy(first), as fractions.
 
-    Resamples the test images with replacement `samples` times, keeping each image's pair of
-    outcomes together (paired), and takes the percentiles of the resampled differences.
+    Each test image's difference is -1, 0 or +1, so resampling the images with replacement
+    (keeping each image's pair of outcomes together) is exactly drawing the three counts
+    from a multinomial: `samples` resamples cost three numbers each, whatever the test set.
     """
     difference = np.asarray(correct_second, dtype=np.int8) - np.asarray(correct_first, dtype=np.int8)
-    rng = np.random.default_rng(seed)
-    indices = rng.integers(0, len(difference), size=(samples, len(difference)), dtype=np.int32)
-    means = difference[indices].mean(axis=1)
+    images = len(difference)
+    counts = np.array([np.sum(difference == value) for value in (-1, 0, 1)])
+    resampled = np.random.default_rng(seed).multinomial(images, counts / images, size=samples)
+    means = (resampled[:, 2] - resampled[:, 0]) / images
     tail = 100 * (1 - confidence) / 2
     low, high = np.percentile(means, [tail, 100 - tail])
     return float(low), float(high)
+
+
+def t_interval(values, confidence=0.95):
+    """Mean of `values` (e.g. one accuracy gap per seed), Student's t interval and the two-sided
+    p-value of a one-sample t-test against 0, with the t quantile the interval used.
+
+    Returns (interval, p_value, quantile); all three None for a single value. Values all
+    equal have no spread: the interval is that value, and p is 1 if it is 0, else 0.
+    """
+    values = np.asarray(values, dtype=float)
+    if len(values) < 2:
+        return None, None, None
+    quantile = float(stats.t.ppf((1 + confidence) / 2, df=len(values) - 1))
+    if np.ptp(values) == 0:
+        mean = float(values[0])
+        return (mean, mean), float(mean == 0), quantile
+    result = stats.ttest_1samp(values, 0.0)
+    interval = result.confidence_interval(confidence)
+    return (float(interval.low), float(interval.high)), float(result.pvalue), quantile
+
+
+def sign_test(ahead, behind):
+    """Two-sided sign test: p of being ahead `ahead` times and behind `behind` times (ties left
+    out) if each were a fair coin flip."""
+    if ahead + behind == 0:
+        return 1.0
+    return float(stats.binomtest(ahead, ahead + behind, 0.5).pvalue)
+
+
+def seeds_for_a_sign(alpha=ALPHA):
+    """The fewest seeds on which a model ahead on every one reaches p < alpha in the sign test."""
+    return next(count for count in range(1, 64) if sign_test(count, 0) < alpha)
+
+
+def normal_quantile(confidence=0.95):
+    """The normal quantile a t quantile tends to with many values (1.96 at 95 %)."""
+    return float(stats.norm.ppf((1 + confidence) / 2))
+

@@ -4,6 +4,7 @@ Headless (matplotlib's Figure with its default Agg canvas, never pyplot or a win
 byte-reproducible: the same inputs give the same PNG bytes, because the PNG metadata
 holds no software version or date. Labels come in already translated, and every number
 drawn (tick labels, counts) is written by the report language's NumberFormat (numbers.py).
+Sized to be read where GitHub shows them, about 880 px wide: no text under 8 px there.
 """
 
 from pathlib import Path
@@ -15,6 +16,11 @@ from dense_vs_cnn.core.files import atomic_path
 GRID_COLUMNS, GRID_ROWS = 8, 4  # digit grids: the first 32 images, in test-set order
 GRID_SIZE = GRID_COLUMNS * GRID_ROWS
 MODEL_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red")
+RIGHT, WRONG = "\u2713", "\u2717"  # ✓ and ✗, in matplotlib's own DejaVu Sans
+# Font sizes in points at 100 dpi. GitHub shows a figure W inches wide at about 880 px, so
+# a font of S points is S * 100 / 72 * 880 / (100 * W) px there: 9 points on the 13-inch
+# confusion matrices is 8.5 px, 8 points on the 10.4-inch grids is 9.4 px.
+COUNT_FONT, GRID_FONT = 9, 8
 
 
 def tick_labels(numbers):
@@ -45,8 +51,9 @@ def save_png(figure, path):
 
 def learning_curves(histories, labels, numbers, path):
     """Accuracy (in percent, as the report's tables) and loss per epoch, training (solid) and
-    validation (dashed), all models on the same axes. `histories`: {model label: Keras
-    CSVLogger frame}; `labels`: axis words; `numbers`: a NumberFormat. Returns the figure."""
+    validation (dashed), all models on the same axes. `histories`: {model label: the
+    train stage's history frame}; `labels`: axis words; `numbers`: a NumberFormat. Returns the
+    figure."""
     figure = new_figure(10, 4)
     for axes, metric, scale in zip(figure.subplots(1, 2), ("accuracy", "loss"), (100, 1), strict=True):
         for color, (model, history) in zip(MODEL_COLORS, histories.items(), strict=False):
@@ -86,7 +93,7 @@ def confusion_matrices(matrices, class_names, labels, numbers, path):
         for (row, column), count in np.ndenumerate(counts):
             if count:
                 dark = not diagonal[row, column] and count > most / 2
-                axes.text(column, row, numbers.number(count), ha="center", va="center", fontsize=7,
+                axes.text(column, row, numbers.number(count), ha="center", va="center", fontsize=COUNT_FONT,
                           color="white" if dark else "black")
         ticks = range(len(class_names))
         axes.set_xticks(ticks, class_names, rotation=45 if max(map(len, class_names)) > 2 else 0)
@@ -99,38 +106,53 @@ def confusion_matrices(matrices, class_names, labels, numbers, path):
 
 
 def image_grid(images, titles, path):
-    """Up to GRID_SIZE grayscale images, each with its (short) title."""
+    """Up to GRID_SIZE grayscale images, each with its (short) title of one or more lines.
+    Returns the figure."""
     count = min(len(images), GRID_SIZE)
     rows = max(1, -(-count // GRID_COLUMNS))
-    figure = new_figure(GRID_COLUMNS * 1.3, rows * 1.6)
+    lines = max((title.count("\n") + 1 for title in titles[:count]), default=1)
+    figure = new_figure(GRID_COLUMNS * 1.3, rows * (1.3 + 0.15 * lines))  # each line of title: 0.15 inch
     for index, axes in enumerate(figure.subplots(rows, GRID_COLUMNS, squeeze=False).flat):
         axes.axis("off")
         if index < count:
             axes.imshow(np.squeeze(images[index]), cmap="gray_r", vmin=0, vmax=1)
-            axes.set_title(titles[index], fontsize=7)
+            axes.set_title(titles[index], fontsize=GRID_FONT)
     save_png(figure, path)
+    return figure
 
 
-def draw_report_figures(results, analysis, images, class_names, names, labels, numbers, folder):
+def disagreement_titles(actual, predicted, names, indices):
+    """Per image: its class, then each model's prediction marked right (✓) or wrong (✗), one a line.
+    `actual`: class names by image; `predicted`: {model: class names by image}; `names`: {model:
+    display name}."""
+    def line(model, i):
+        return f"{names[model]} {predicted[model][i]} {RIGHT if predicted[model][i] == actual[i] else WRONG}"
+
+    return ["\n".join([actual[i], *(line(model, i) for model in predicted)]) for i in indices]
+
+
+def draw_report_figures(comparison, images, words, folder):
     """Write the report's four PNGs into `folder`; return {figure: path} in report order.
 
-    `names`: {model: display name}; `labels` and `numbers`: the axis words and the number
-    format of the report's language.
+    `comparison`: a Comparison (evaluation/comparison.py); `words`: the report language's
+    table (model names, axis words, number format).
     """
+    results, pair, class_names = comparison.results, comparison.pair, comparison.class_names
+    names = {name: words["models"].get(name, {"name": name})["name"] for name in results}
+    labels, numbers = words["labels"], words["numbers"]
     paths = {key: Path(folder, f"{key}.png")
              for key in ("learning_curves", "confusion_matrices", "errors", "disagreements")}
-    learning_curves({names[name]: result["history"] for name, result in results.items()},
+    learning_curves({names[name]: result.history for name, result in results.items()},
                     labels, numbers, paths["learning_curves"])
-    confusion_matrices({names[name]: matrix for name, matrix in analysis["confusion"].items()},
+    confusion_matrices({names[name]: matrix for name, matrix in pair.confusion.items()},
                        class_names, labels, numbers, paths["confusion_matrices"])
-    actual = results[analysis["winner"]]["predictions"]["actual"].map(class_names.__getitem__)
-    predicted = {name: result["predictions"]["predicted"].map(class_names.__getitem__)
+    actual = results[pair.ahead].predictions["actual"].map(class_names.__getitem__)
+    predicted = {name: result.predictions["predicted"].map(class_names.__getitem__)
                  for name, result in results.items()}
-    errors = analysis["errors"][:GRID_SIZE]
-    image_grid(images[errors], [f"{actual[i]} → {predicted[analysis['winner']][i]}" for i in errors],
+    errors = pair.errors[:GRID_SIZE]
+    image_grid(images[errors], [f"{actual[i]} → {predicted[pair.ahead][i]}" for i in errors],
                paths["errors"])
-    disagreements = analysis["disagreements"][:GRID_SIZE]
-    titles = [f"{actual[i]}\n" + " / ".join(f"{names[name]} {model[i]}" for name, model in predicted.items())
-              for i in disagreements]
-    image_grid(images[disagreements], titles, paths["disagreements"])
+    disagreements = pair.disagreements[:GRID_SIZE]
+    image_grid(images[disagreements], disagreement_titles(actual, predicted, names, disagreements),
+               paths["disagreements"])
     return paths

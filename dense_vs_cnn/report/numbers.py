@@ -3,12 +3,14 @@
 Plain Python, never the machine's locale settings (`locale`, matplotlib's useLocale), so a
 report comes out with the same bytes on every machine. Each language's table in strings.py
 holds one `NumberFormat`; render.py (text and tables) and figures.py (tick labels, counts)
-format every number through it.
+format every number through it. Negative numbers take the minus sign U+2212 (−), in
+every language, as matplotlib writes its tick labels.
 """
 
 from dataclasses import dataclass
 
 SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+MINUS = "\u2212"
 
 
 @dataclass(frozen=True)
@@ -20,10 +22,12 @@ class NumberFormat:
     plural_from: float  # a unit after a number takes the plural from this absolute value on
 
     def localize(self, text):
-        """Python's (or matplotlib's) `1,234.5` written this language's way."""
-        return text.translate(str.maketrans({",": self.thousands, ".": self.decimal}))
+        """Python's (or matplotlib's) `-1,234.5` written this language's way."""
+        return text.translate(str.maketrans({",": self.thousands, ".": self.decimal, "-": MINUS}))
 
     def number(self, value, decimals=0, sign=False):
+        if round(value, decimals) == 0:
+            value = 0.0  # -0.001 is printed 0.00 or +0.00, never with a minus sign
         return self.localize(f"{value:{'+' if sign else ''},.{decimals}f}")
 
     def percent(self, fraction, decimals=2):
@@ -46,8 +50,9 @@ class NumberFormat:
                                       superscript=str(int(exponent)).translate(SUPERSCRIPTS))
 
 
-ENGLISH = NumberFormat(decimal=".", thousands=",", unit_space=" ", scientific="{mantissa}e{exponent}",
-                       plural_from=0)  # "0.50 points", "1.00 points"
+# English: "0.50 points", "1.00 points"; p = 7.02 × 10⁻²⁹, as French.
+ENGLISH = NumberFormat(decimal=".", thousands=",", unit_space=" ",
+                       scientific="{mantissa} × 10{superscript}", plural_from=0)
 # French typography (Lexique des règles typographiques de l'Imprimerie nationale): decimal
 # comma, a narrow no-break space between thousands, a no-break space before a unit or %,
 # and the singular below 2: « 1,67 point », « 2,05 points ».

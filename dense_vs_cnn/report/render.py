@@ -1,21 +1,44 @@
 """The one template of reports/report.md: Markdown that GitHub renders, in a chosen language.
 
-`build_report` turns the results of both models, the head-to-head statistics and the
-figure links into text; it reads no file and holds no date, so the same inputs always
-give the same bytes. The words come from strings.py, and every number is written by the
-language's NumberFormat (numbers.py): `words["numbers"]`, called `numbers` below.
+`build_report` turns a `Comparison` (both models' results, the head-to-head and across-seeds
+statistics) and the figure links into text; it reads no file and holds no date, so the
+same inputs always give the same bytes. The words come from strings.py, and every number
+is written by the language's NumberFormat (numbers.py): `words["numbers"]`, called
+`numbers` below. Every gap is the second model of `--models` minus the first ("CNN −
+Dense"), and a headline names a winner only when its test supports it.
 """
 
 import pandas as pd
 import yaml
 
+from dense_vs_cnn.evaluation.statistics import ALPHA, normal_quantile, seeds_for_a_sign
 from dense_vs_cnn.report.figures import GRID_SIZE
 
 MOST_CONFUSED_PAIRS = 5
+FEW_SEEDS = 5  # below this, the t interval is wide by construction: say so
+
+
+def model_forms(name, words):
+    """A model's names: `name` (tables, figures), `the` (sentences), `label` (in a header)."""
+    return words["models"].get(name, {"name": name, "the": name, "label": name})
 
 
 def model_name(name, words):
-    return words["model_names"].get(name, name)
+    return model_forms(name, words)["name"]
+
+
+def capitalized(text):
+    return text[:1].upper() + text[1:]
+
+
+def roles(words, **models):
+    """Placeholders for models by role: {ahead} in a sentence, {Ahead} starting one, {ahead_name}."""
+    values = {}
+    for role, name in models.items():
+        forms = model_forms(name, words)
+        values.update({role: forms["the"], role.capitalize(): capitalized(forms["the"]),
+                       f"{role}_name": forms["name"]})
+    return values
 
 
 def markdown_table(columns, index=None, align=None):
@@ -28,57 +51,88 @@ def markdown_table(columns, index=None, align=None):
                              colalign=align or ["left"] * extra + ["right"] * len(columns))
 
 
-def verdict(analysis, words):
-    """One paragraph: the winner and its margin, the bootstrap interval, McNemar's test."""
+def points(value, words, sign=False):
+    return words["numbers"].quantity(100 * value, words["points"], 2, sign=sign)
+
+
+def interval_bounds(interval, words):
+    """(low, high) in points; the unit after the upper bound agrees with it: "+1,36 à +1,97 point"."""
+    low, high = (100 * bound for bound in interval)
+    return words["numbers"].number(low, 2, sign=True), words["numbers"].quantity(high, words["points"], 2,
+                                                                                  sign=True)
+
+
+def verdict(pair, words):
+    """One paragraph on one seed's models: the headline, the gap and its bootstrap interval,
+    McNemar's test, the images only one model gets right, the relative fall in errors."""
     numbers = words["numbers"]
-    names = {role: model_name(analysis[role], words) for role in ("winner", "loser")}
-    accuracy = {role: analysis["accuracy"][analysis[role]] for role in ("winner", "loser")}
-    low, high = (100 * bound for bound in analysis["interval"])
-    values = dict(names, winner_accuracy=numbers.percent(accuracy["winner"]),
-                  loser_accuracy=numbers.percent(accuracy["loser"]),
-                  points=numbers.quantity(100 * (accuracy["winner"] - accuracy["loser"]), words["points"], 2),
-                  # the unit after the interval's upper bound agrees with it: "+1,36 à +1,97 point"
-                  low=numbers.number(low, 2, sign=True),
-                  high=numbers.quantity(high, words["points"], 2, sign=True),
-                  samples=numbers.number(analysis["samples"]), images=numbers.number(analysis["images"]),
-                  seed=analysis["seed"],  # a name, like a file name, not a quantity: never grouped
-                  p_value=numbers.significant(analysis["p_value"]),
-                  only_winner=numbers.quantity(analysis["only_winner"], words["only_one_right"]),
-                  only_loser=numbers.number(analysis["only_loser"]))
-    test = "significant" if analysis["p_value"] < 0.05 else "not_significant"
-    sentences = [words["tie" if analysis["tie"] else "verdict"], words["interval"], words[test],
-                 words["discordant"]]
+    ahead, behind = pair.ahead, pair.behind
+    low, high = interval_bounds(pair.interval, words)
+    excludes = pair.interval[0] > 0 or pair.interval[1] < 0
+    errors = {name: 1 - accuracy for name, accuracy in pair.accuracy.items()}
+    values = dict(
+        roles(words, ahead=ahead, behind=behind, first=pair.first, second=pair.second),
+        ahead_accuracy=numbers.percent(pair.accuracy[ahead]),
+        behind_accuracy=numbers.percent(pair.accuracy[behind]),
+        gap=points(pair.gap, words, sign=True), low=low, high=high,
+        samples=numbers.number(pair.samples), images=numbers.number(pair.images),
+        seed=pair.seed,  # a name, like a file name, not a quantity: never grouped
+        p_value=numbers.significant(pair.p_value),
+        p_reading=words["p_below" if pair.p_value < ALPHA else "p_above"],
+        interval_reading=words["excludes_zero" if excludes else "includes_zero"],
+        joined=words["but" if excludes != (pair.p_value < ALPHA) else "and"],
+        only_ahead=numbers.quantity(pair.only_right[ahead], words["only_one_right"]),
+        only_behind=numbers.number(pair.only_right[behind]),
+        behind_errors=numbers.percent(errors[behind]), ahead_errors=numbers.percent(errors[ahead]),
+        fewer=numbers.percent(1 - errors[ahead] / errors[behind], 0) if errors[behind] else "")
+    headline = "tie" if pair.tie else "verdict_win" if pair.significant else "verdict_ahead"
+    sentences = [words[headline], words["interval"],
+                 words["significant" if pair.significant else "not_significant"], words["discordant"]]
+    if not pair.tie:
+        sentences.append(words["relative"])
     return " ".join(sentence.format(**values) for sentence in sentences)
 
 
 def seeds_verdict(seeds, words):
     """The paragraph on training randomness: across seeds, or what one seed leaves out."""
-    if len(seeds["seeds"]) == 1:
-        return words["one_seed"].format(seed=seeds["seeds"][0])
+    count = len(seeds.seeds)
+    if count == 1:
+        return words["one_seed"].format(seed=seeds.seeds[0])
     numbers = words["numbers"]
-    winner, loser = seeds["winner"], seeds["loser"]
-    low, high = (100 * bound for bound in seeds["interval"])
-    return words["seeds_verdict"].format(
-        winner=model_name(winner, words), loser=model_name(loser, words),
-        count=numbers.number(len(seeds["seeds"])), wins=numbers.number(seeds["wins"]),
-        winner_mean=numbers.percent(seeds["mean"][winner]), loser_mean=numbers.percent(seeds["mean"][loser]),
-        winner_sd=numbers.quantity(100 * seeds["sd"][winner], words["points"], 2),
-        loser_sd=numbers.quantity(100 * seeds["sd"][loser], words["points"], 2),
-        mean_gap=numbers.quantity(100 * seeds["mean_gap"], words["points"], 2),
-        low=numbers.number(low, 2, sign=True), high=numbers.quantity(high, words["points"], 2, sign=True))
+    low, high = interval_bounds(seeds.interval, words)
+    values = dict(
+        roles(words, ahead=seeds.ahead, behind=seeds.behind, first=seeds.first, second=seeds.second),
+        count=numbers.number(count), ahead_on=numbers.number(seeds.ahead_on),
+        ahead_mean=numbers.percent(seeds.mean[seeds.ahead]),
+        behind_mean=numbers.percent(seeds.mean[seeds.behind]),
+        ahead_sd=points(seeds.sd[seeds.ahead], words), behind_sd=points(seeds.sd[seeds.behind], words),
+        mean_gap=points(seeds.mean_gap, words, sign=True), low=low, high=high,
+        p_value=numbers.significant(seeds.p_value), quantile=numbers.number(seeds.t_quantile, 2),
+        normal=numbers.number(normal_quantile(), 2), sign_p=numbers.significant(seeds.sign_p),
+        floor=numbers.significant(seeds.sign_floor), needed=numbers.number(seeds_for_a_sign()))
+    headline = "seeds_tie" if seeds.tie else "seeds_win" if seeds.significant else "seeds_ahead"
+    sentences = [words[headline], words["seeds_interval"],
+                 words["seeds_significant" if seeds.significant else "seeds_not_significant"]]
+    if count < FEW_SEEDS:
+        sentences.append(words["seeds_few"])
+    if not seeds.tie:
+        sentences.append(words["seeds_count"])
+    if seeds.sign_floor >= ALPHA:
+        sentences.append(words["seeds_count_floor"])
+    sentences.append(words["seeds_covers"])
+    return " ".join(sentence.format(**values) for sentence in sentences)
 
 
 def seeds_table(seeds, words):
-    """One row per seed: each model's test accuracy, the gap in points, McNemar's p."""
+    """One row per seed: each model's test accuracy, the gap (second − first), McNemar's p."""
     numbers = words["numbers"]
-    winner, loser = seeds["winner"], seeds["loser"]
-    rows = seeds["per_seed"]
-    columns = {words["seed"]: [str(row["seed"]) for row in rows]}
-    for name in (winner, loser):
-        columns[model_name(name, words)] = [numbers.percent(row["accuracy"][name]) for row in rows]
-    gap = words["seed_gap"].format(winner=model_name(winner, words), loser=model_name(loser, words))
-    columns[gap] = [numbers.quantity(100 * row["gap"], words["points"], 2, sign=True) for row in rows]
-    columns[words["seed_p_value"]] = [numbers.significant(row["p_value"]) for row in rows]
+    rows = seeds.per_seed
+    columns = {words["seed"]: [str(row.seed) for row in rows]}
+    for name in (seeds.first, seeds.second):
+        columns[model_name(name, words)] = [numbers.percent(row.accuracy[name]) for row in rows]
+    gap = f"{model_name(seeds.second, words)} − {model_name(seeds.first, words)}"
+    columns[gap] = [points(row.gap, words, sign=True) for row in rows]
+    columns[words["seed_p_value"]] = [numbers.significant(row.p_value) for row in rows]
     return markdown_table(columns, align=["left"] + ["right"] * (len(columns) - 1))
 
 
@@ -92,20 +146,18 @@ def comparison_table(results, words):
 
     def last_epoch_gap(history):
         last = history.iloc[-1]
-        gap = 100 * (last["accuracy"] - last["val_accuracy"])
-        return numbers.quantity(gap, words["points"], 2, sign=True)
+        return points(last["accuracy"] - last["val_accuracy"], words, sign=True)
 
     rows = {
-        "test_accuracy": lambda r: numbers.percent(r["test"]["accuracy"]),
-        "test_loss": lambda r: numbers.number(r["test"]["loss"], 4),
-        "parameters": lambda r: numbers.number(r["test"]["parameters"]),
-        "train_time": lambda r: numbers.quantity(r["train"]["train_seconds"], words["seconds"], 1),
-        "epoch_time": lambda r: numbers.quantity(r["train"]["train_seconds"] / r["train"]["epochs"],
-                                                 words["seconds"], 1),
-        "throughput": lambda r: numbers.quantity(r["inference"]["images_per_second"],
-                                                 words["images_per_second"]),
-        "best_val": lambda r: best_validation(r["history"]),
-        "gap": lambda r: last_epoch_gap(r["history"]),
+        "test_accuracy": lambda r: numbers.percent(r.test["accuracy"]),
+        "test_loss": lambda r: numbers.number(r.test["loss"], 4),
+        "parameters": lambda r: numbers.number(r.test["parameters"]),
+        "inference_flops": lambda r: numbers.number(r.test["inference_flops"]),
+        "training_flops": lambda r: numbers.number(r.test["training_flops"]),
+        "model_bytes": lambda r: numbers.quantity(r.test["model_bytes"] / 1e6, words["megabytes"], 2),
+        "last_val": lambda r: numbers.percent(r.history["val_accuracy"].iloc[-1]),
+        "best_val": lambda r: best_validation(r.history),
+        "gap": lambda r: last_epoch_gap(r.history),
     }
     columns = {model_name(name, words): [cell(result) for cell in rows.values()]
                for name, result in results.items()}
@@ -124,43 +176,49 @@ def history_table(history, words):
 
 
 def per_class_table(results, class_names, words):
+    """Recall, precision and F1 of each model per class, all in percent."""
     numbers = words["numbers"]
-    first = next(iter(results.values()))["per_class"]
+    first = next(iter(results.values())).per_class
     columns = {words["class"]: list(class_names), words["images"]: [*map(numbers.number, first["support"])]}
     for name, result in results.items():
-        table, model = result["per_class"], model_name(name, words)
-        columns[words["class_accuracy"].format(model=model)] = [*map(numbers.percent, table["recall"])]
-        columns[words["class_precision"].format(model=model)] = [*map(numbers.percent, table["precision"])]
-        columns[words["class_f1"].format(model=model)] = [numbers.number(f1, 4) for f1 in table["f1"]]
+        table, label = result.per_class, model_forms(name, words)["label"]
+        for metric in ("recall", "precision", "f1"):
+            columns[words[f"class_{metric}"].format(model=label)] = [*map(numbers.percent, table[metric])]
     return markdown_table(columns, align=["left"] + ["right"] * (len(columns) - 1))
 
 
-def confused_table(analysis, class_names, words):
-    if not analysis["most_confused"]:
-        return words["none_confused"]
-    matrices = analysis["confusion"]
-    columns = {words["confused_pair"]: [f"{class_names[i]} → {class_names[j]}"
-                                        for i, j in analysis["most_confused"]]}
-    for name, matrix in matrices.items():
-        columns[model_name(name, words)] = [words["numbers"].number(matrix[i, j])
-                                            for i, j in analysis["most_confused"]]
-    return markdown_table(columns, align=["left"] + ["right"] * len(matrices))
+def confused_tables(pair, class_names, words):
+    """Per model, its most confused pairs ranked by its own count, with both models' counts."""
+    sections = [words["confused_note"].format(count=words["numbers"].number(MOST_CONFUSED_PAIRS))]
+    for ranked in (pair.first, pair.second):
+        pairs = pair.most_confused[ranked]
+        sections.append(f"#### {model_name(ranked, words)}")
+        if not pairs:
+            sections.append(words["none_confused"])
+            continue
+        columns = {words["confused_pair"]: [f"{class_names[i]} → {class_names[j]}" for i, j in pairs]}
+        for name, matrix in pair.confusion.items():
+            columns[model_name(name, words)] = [words["numbers"].number(matrix[i, j]) for i, j in pairs]
+        sections.append(markdown_table(columns, align=["left"] + ["right"] * len(pair.confusion)))
+    return sections
 
 
-def figure_section(figures, analysis, words):
+def figure_section(figures, pair, words):
     errors, disagreements = (
-        {"shown": words["numbers"].number(min(len(analysis[key]), GRID_SIZE)),
-         "total": words["numbers"].number(len(analysis[key]))}
-        for key in ("errors", "disagreements")
+        {"shown": words["numbers"].number(min(len(indices), GRID_SIZE)),
+         "total": words["numbers"].number(len(indices))}
+        for indices in (pair.errors, pair.disagreements)
     )
     captions = {
         "learning_curves": words["learning_curves"],
         "confusion_matrices": words["confusion_matrices"],
-        "errors": words["errors"].format(model=model_name(analysis["winner"], words), **errors),
+        "errors": words["errors"].format(model=model_forms(pair.ahead, words)["the"], **errors),
         "disagreements": words["disagreements"].format(**disagreements),
     }
-    notes = {"confusion_matrices": f"\n\n{words['confusion_note']}"}  # what the colours mean
-    return [f"### {captions[key]}\n\n![{captions[key]}]({link}){notes.get(key, '')}"
+    # what the lines and the colours mean
+    notes = {"learning_curves": [words["learning_curves_note"]],
+             "confusion_matrices": [words["confusion_note"]]}
+    return ["\n\n".join([f"### {captions[key]}", f"![{captions[key]}]({link})", *notes.get(key, [])])
             for key, link in figures.items()]
 
 
@@ -179,27 +237,28 @@ def reproducibility_section(reproducibility, words):
             words["params"], f"```yaml\n{params}```"]
 
 
-def build_report(results, analysis, seeds, figures, reproducibility, class_names, words, metrics_dir):
+def build_report(comparison, figures, reproducibility, words, metrics_dir):
     """The whole report: verdicts, seeds, comparison, histories, figures, per class, reproducibility.
 
-    `analysis`: the first seed's models head to head; `seeds`: every seed (across_seeds).
+    `comparison`: a Comparison (evaluation/comparison.py); `figures`: {figure: link}.
     """
-    first_seed = seeds["seeds"][0]
+    pair, seeds, results = comparison.pair, comparison.seeds, comparison.results
+    first_seed = seeds.seeds[0]
     sections = [f"# {words['title'].format(dataset=reproducibility['dataset_name'])}"]
-    if len(seeds["seeds"]) == 1:
-        sections += [verdict(analysis, words) + " " + seeds_verdict(seeds, words)]
+    if len(seeds.seeds) == 1:
+        sections += [verdict(pair, words) + " " + seeds_verdict(seeds, words)]
     else:
         sections += [seeds_verdict(seeds, words),
-                     words["first_seed"].format(seed=first_seed) + " " + verdict(analysis, words),
+                     words["first_seed"].format(seed=first_seed) + " " + verdict(pair, words),
                      f"## {words['seeds']}", seeds_table(seeds, words)]
     sections += [f"## {words['comparison']}", words["single_run"].format(seed=first_seed),
-                 comparison_table(results, words)]
+                 comparison_table(results, words), " ".join(words["comparison_notes"])]
     for name, result in results.items():
         sections += [f"## {words['history'].format(model=model_name(name, words))}",
-                     history_table(result["history"], words)]
-    sections += [f"## {words['figures']}", *figure_section(figures, analysis, words)]
-    sections += [f"## {words['per_class']}", per_class_table(results, class_names, words),
-                 f"### {words['confused']}", confused_table(analysis, class_names, words)]
+                     history_table(result.history, words)]
+    sections += [f"## {words['figures']}", *figure_section(figures, pair, words)]
+    sections += [f"## {words['per_class']}", per_class_table(results, comparison.class_names, words),
+                 f"### {words['confused']}", *confused_tables(pair, comparison.class_names, words)]
     sections += reproducibility_section(reproducibility, words)
     sections.append(f"<sub>{words['footer'].format(metrics=metrics_dir)}</sub>")
     return "\n\n".join(sections) + "\n"

@@ -3,16 +3,22 @@
 dense_vs_cnn/report/render.py holds the one template; every table has exactly the same keys
 and placeholders (tests/report/test_strings.py checks it), so a language is added by adding a
 table. Numbers reach the placeholders already formatted by the table's `numbers`.
+
+Models are named three ways (`models`): `name` in table headers, figures and formulas
+("CNN − Dense"); `the` in sentences, with its article in French (« le réseau dense »; a
+placeholder starting with a capital, `{Ahead}`, begins a sentence); `label` inside a
+column header (« Rappel (dense) »). French templates never put « de » or « à » before a
+model in a sentence, which would need « du » or « au ».
 """
 
 from dense_vs_cnn.report.numbers import ENGLISH, FRENCH
 
 # French puts a no-break space before ":" and "%" and a narrow one before ";", "?" and "!",
-# so that a line never starts with one of them, nor breaks inside "p = 0,71". The French
-# table is written with plain spaces, easier to read and edit, and given its no-break
-# spaces once, here.
-FRENCH_SPACES = {" = ": "\u00a0=\u00a0", " :": "\u00a0:", " %": "\u00a0%", " ;": "\u202f;",
-                 " ?": "\u202f?", " !": "\u202f!"}
+# so that a line never starts with one of them, nor breaks inside "p = 0,71" or "p < 0,05".
+# The French table is written with plain spaces, easier to read and edit, and given its
+# no-break spaces once, here.
+FRENCH_SPACES = {" = ": "\u00a0=\u00a0", " < ": "\u00a0<\u00a0", " :": "\u00a0:", " %": "\u00a0%",
+                 " ;": "\u202f;", " ?": "\u202f?", " !": "\u202f!"}
 
 
 def with_french_spaces(value):
@@ -30,67 +36,117 @@ STRINGS = {
     "en": {
         "numbers": ENGLISH,
         "title": "{dataset}: dense network vs convolutional network",
-        "model_names": {"dense": "Dense", "cnn": "CNN"},
-        "verdict": "**{winner} wins**: {winner_accuracy} test accuracy against {loser_accuracy} "
-                   "for {loser}, {points} better.",
-        "tie": "**Tie**: both models reach {winner_accuracy} test accuracy.",
-        "interval": "The 95 % confidence interval of the gap ({winner} minus {loser}) is {low} to "
-                    "{high} (paired bootstrap: {samples} resamples of the {images} test "
-                    "images, seed {seed}).",
+        "models": {"dense": {"name": "Dense", "the": "Dense", "label": "Dense"},
+                   "cnn": {"name": "CNN", "the": "CNN", "label": "CNN"}},
+        # The headline: a winner only when the test named after it supports it.
+        "verdict_win": "**{Ahead} wins**: {ahead_accuracy} test accuracy against {behind_accuracy} for "
+                       "{behind}.",
+        "verdict_ahead": "{Ahead} is ahead, not significantly: {ahead_accuracy} test accuracy against "
+                         "{behind_accuracy} for {behind}.",
+        "tie": "**Tie**: both models reach {ahead_accuracy} test accuracy.",
+        "interval": "The gap {second_name} − {first_name} is {gap}, with a 95 % confidence interval of "
+                    "{low} to {high} (paired bootstrap: {samples} resamples of the {images} test images, "
+                    "seed {seed}).",
         "significant": "The gap is **statistically significant**: McNemar's exact test on the paired "
-                       "predictions gives p = {p_value} (below 0.05);",
+                       "predictions gives p = {p_value} (below 0.05) and the interval excludes 0;",
         "not_significant": "The gap is **not statistically significant**: McNemar's exact test on the "
-                           "paired predictions gives p = {p_value} (0.05 or more);",
-        "discordant": "{only_winner} by {winner} only, {only_loser} by {loser} only.",
-        "one_seed": "This covers the sampling of the test images only, not the randomness of training: "
-                    "each model was trained once, with seed {seed}. `dvc exp run -S 'seeds=[0,1,2,3,4]'` "
-                    "measures it too, by training each model with five seeds.",
-        "seeds_verdict": "**{winner} wins across {count} seeds**: a mean test accuracy of {winner_mean} "
-                         "(standard deviation {winner_sd}) against {loser_mean} ({loser_sd}) for {loser}. "
-                         "The mean gap is {mean_gap}, with a 95 % confidence interval of {low} to {high} "
-                         "(Student's t interval over the {count} seeds), and {winner} wins on {wins} of the "
-                         "{count} seeds. This interval covers the randomness of training (weight "
-                         "initialisation and shuffling), which the tests of a single seed below do not.",
-        "first_seed": "The results that follow are those of seed {seed}'s models alone.",
+                           "paired predictions gives p = {p_value} ({p_reading}){joined} the interval "
+                           "{interval_reading};",
+        "p_below": "below 0.05",
+        "p_above": "0.05 or more",
+        "excludes_zero": "excludes 0",
+        "includes_zero": "includes 0",
+        # between the two readings: "and" when both fail, "but" when one test passes
+        "and": " and",
+        "but": ", but",
+        "discordant": "{only_ahead} by {ahead} only, {only_behind} by {behind} only.",
+        "relative": "The error rate falls from {behind_errors} for {behind} to {ahead_errors} for {ahead}, "
+                    "{fewer} fewer errors.",
+        "one_seed": "This verdict covers the sampling of the test images only, not the randomness of "
+                    "training: each model was trained once, with seed {seed}. `dvc exp run -S "
+                    "'seeds=[0,1,2,3,4]'` measures it too, by training each model with five seeds.",
+        "seeds_win": "**{Ahead} wins across {count} seeds**: a mean test accuracy of {ahead_mean} "
+                     "(standard deviation {ahead_sd}) against {behind_mean} ({behind_sd}) for {behind}.",
+        "seeds_ahead": "{Ahead} is ahead across {count} seeds, not significantly: a mean test accuracy of "
+                       "{ahead_mean} (standard deviation {ahead_sd}) against {behind_mean} ({behind_sd}) "
+                       "for {behind}.",
+        "seeds_tie": "**Tie across {count} seeds**: both models reach a mean test accuracy of {ahead_mean} "
+                     "(standard deviation {ahead_sd} for {ahead}, {behind_sd} for {behind}).",
+        "seeds_interval": "The mean gap {second_name} − {first_name} is {mean_gap}, with a 95 % confidence "
+                          "interval of {low} to {high} (Student's t interval over the {count} seeds).",
+        "seeds_significant": "The gap is **statistically significant**: a one-sample t-test of the "
+                             "per-seed gaps gives p = {p_value} (below 0.05).",
+        "seeds_not_significant": "The gap is **not statistically significant**: a one-sample t-test of the "
+                                 "per-seed gaps gives p = {p_value} (0.05 or more).",
+        "seeds_few": "With {count} seeds this interval is wide by construction: Student's t quantile is "
+                     "{quantile}, against {normal} with many seeds.",
+        "seeds_count": "{Ahead} is ahead on {ahead_on} of the {count} seeds (sign test: p = {sign_p}).",
+        "seeds_count_floor": "Below {needed} seeds such a count cannot reach p < 0.05: even {count} of "
+                             "{count} gives p = {floor}.",
+        "seeds_covers": "This interval covers the randomness of training (weight initialisation and "
+                        "shuffling), conditional on the fixed test set: it leaves out the sampling of the "
+                        "test images (which the bootstrap of a single seed covers) and of the fixed "
+                        "validation split.",
+        "first_seed": "The results that follow are those of seed {seed}'s models alone: their interval "
+                      "covers the sampling of the test images, not the randomness of training.",
         "single_run": "The comparison, histories, figures and per-class tables below are those of seed "
                       "{seed}'s models.",
         "seeds": "Seeds",
         "seed": "Seed",
-        "seed_gap": "{winner} − {loser}",
         "seed_p_value": "McNemar p",
         # what follows the count in "discordant", singular and plural: the verb agrees with it
         "only_one_right": ("test images are classified correctly", "test images are classified correctly"),
         "points": ("point", "points"),
-        "seconds": "s",
-        "images_per_second": "images/s",
+        "megabytes": "MB",
         "comparison": "Comparison",
         "criterion": "Criterion",
         "test_accuracy": "Test accuracy",
         "test_loss": "Test loss",
         "parameters": "Parameters",
-        "train_time": "Training time",
-        "epoch_time": "Time per epoch",
-        "throughput": "Inference throughput, timed on the machine that ran `evaluate`",
+        "inference_flops": "Floating-point operations per image, inference (forward pass)",
+        "training_flops": "Floating-point operations per image, one training step (forward + backward)",
+        "model_bytes": "Model size on disk",
+        "last_val": "Validation accuracy, last epoch (the model scored)",
         "best_val": "Best validation accuracy (epoch)",
-        "gap": "Train − validation accuracy gap, last epoch",
+        "gap": "Training accuracy (mean over the last epoch) − validation accuracy",
+        "comparison_notes": [
+            "The models scored on the test set are those of the last epoch; the best validation epoch "
+            "is given for reference only.",
+            "Training accuracy is Keras' running average over the epoch's batches, taken while the "
+            "weights still change, whereas validation accuracy is measured once, at the end of the "
+            "epoch: their gap understates overfitting.",
+            "Floating-point operations: a multiply-add counts as 2 operations; Dense and Conv2D layers "
+            "counted from their shapes, pooling and activations left out; a training step is about "
+            "3 × the forward pass (the backward pass computes gradients for activations and weights). "
+            "MB: a million bytes, of the `.keras` file.",
+        ],
         "history": "Per-epoch history: {model}",
-        "columns": ["Epoch", "Train accuracy", "Train loss", "Validation accuracy", "Validation loss"],
+        "columns": ["Epoch", "Train accuracy (mean over the epoch)", "Train loss", "Validation accuracy",
+                    "Validation loss"],
         "figures": "Figures",
         "learning_curves": "Learning curves",
+        "learning_curves_note": "Training accuracy (solid) is Keras' running average over each epoch's "
+                                "batches, taken while the weights improve; validation accuracy (dashed) is "
+                                "measured with the weights at the end of the epoch. That is why, at epoch 1, "
+                                "training sits below validation.",
         "confusion_matrices": "Confusion matrices (rows: actual class, columns: predicted class)",
         "confusion_note": "Colour: the number of errors, off the diagonal, on a linear scale shared by "
                           "both models (colour bar); the diagonal, in grey, gives the number of images "
                           "classified correctly.",
         "errors": "Test images {model} gets wrong: the first {shown} of {total} (actual → predicted)",
         "disagreements": "Test images the models disagree on, including those both get wrong: the "
-                         "first {shown} of {total} (actual class, then each model's prediction)",
+                         "first {shown} of {total} (actual class, then each model's prediction: ✓ right, "
+                         "✗ wrong)",
         "per_class": "Per class",
         "class": "Class",
         "images": "Test images",
-        "class_accuracy": "{model} accuracy",
+        "class_recall": "{model} recall",
         "class_precision": "{model} precision",
         "class_f1": "{model} F1",
-        "confused": "Most confused pairs",
+        "confused": "Most confused pairs, each model ranked by its own count",
+        "confused_note": "Each table ranks one model's errors (actual → predicted) by that model's own "
+                         "count: its {count} most frequent, and every pair tied with the last of them. The "
+                         "other model's count is beside it.",
         "confused_pair": "Actual → predicted",
         "none_confused": "No test image is misclassified.",
         "reproducibility": "Reproducibility",
@@ -112,60 +168,110 @@ STRINGS = {
     "fr": with_french_spaces({
         "numbers": FRENCH,
         "title": "{dataset} : réseau dense contre réseau convolutif",
-        "model_names": {"dense": "Dense", "cnn": "CNN"},
-        "verdict": "**{winner} l'emporte** : {winner_accuracy} d'exactitude sur les images de test, "
-                   "contre {loser_accuracy} pour {loser}, soit {points} de plus.",
-        "tie": "**Égalité** : les deux modèles atteignent {winner_accuracy} d'exactitude sur les images "
+        "models": {"dense": {"name": "Dense", "the": "le réseau dense", "label": "dense"},
+                   "cnn": {"name": "CNN", "the": "le CNN", "label": "CNN"}},
+        "verdict_win": "**{Ahead} l'emporte** : une exactitude de {ahead_accuracy} sur les images de test, "
+                       "contre {behind_accuracy} pour {behind}.",
+        "verdict_ahead": "{Ahead} est en tête, sans écart significatif : une exactitude de {ahead_accuracy} "
+                         "sur les images de test, contre {behind_accuracy} pour {behind}.",
+        "tie": "**Égalité** : les deux modèles atteignent une exactitude de {ahead_accuracy} sur les images "
                "de test.",
-        "interval": "L'intervalle de confiance à 95 % de l'écart ({winner} moins {loser}) va de "
-                    "{low} à {high} (bootstrap apparié : {samples} rééchantillonnages des "
+        "interval": "L'écart {second_name} − {first_name} est de {gap}, avec un intervalle de confiance à "
+                    "95 % allant de {low} à {high} (bootstrap apparié : {samples} rééchantillonnages des "
                     "{images} images de test, tirés avec la graine {seed}).",
         "significant": "L'écart est **statistiquement significatif** : le test exact de McNemar sur les "
-                       "prédictions appariées donne p = {p_value} (inférieur à 0,05) ;",
+                       "prédictions appariées donne p = {p_value} (inférieur à 0,05) et l'intervalle "
+                       "exclut 0 ;",
         "not_significant": "L'écart **n'est pas statistiquement significatif** : le test exact de McNemar "
-                           "sur les prédictions appariées donne p = {p_value} (supérieur ou égal à 0,05) ;",
-        "discordant": "{only_winner} que par {winner}, {only_loser} que par {loser}.",
+                           "sur les prédictions appariées donne p = {p_value} ({p_reading}){joined} "
+                           "l'intervalle {interval_reading} ;",
+        "p_below": "inférieur à 0,05",
+        "p_above": "supérieur ou égal à 0,05",
+        "excludes_zero": "exclut 0",
+        "includes_zero": "contient 0",
+        "and": " et",
+        "but": ", mais",
+        "discordant": "{only_ahead} que par {ahead}, {only_behind} que par {behind}.",
+        "relative": "Le taux d'erreur passe de {behind_errors} pour {behind} à {ahead_errors} pour {ahead}, "
+                    "soit {fewer} d'erreurs en moins.",
         "one_seed": "Ce verdict ne tient compte que de l'échantillonnage des images de test, et "
                     "non de l'aléa de l'entraînement : chaque modèle n'a été entraîné qu'une "
                     "fois, avec la graine aléatoire {seed}. Pour mesurer aussi cet aléa, `dvc "
                     "exp run -S 'seeds=[0,1,2,3,4]'` entraîne chaque modèle avec cinq graines.",
-        "seeds_verdict": "**Sur {count} graines aléatoires, {winner} l'emporte** : {winner_mean} "
-                         "d'exactitude moyenne sur les images de test (écart-type de {winner_sd}), "
-                         "contre {loser_mean} ({loser_sd}) pour {loser}. L'écart moyen est de "
-                         "{mean_gap}, avec un intervalle de confiance à 95 % allant de {low} à {high} "
-                         "(calculé avec la loi de Student sur les {count} graines), et {winner} "
-                         "arrive en tête {wins} fois sur {count}. Cet intervalle prend en compte "
-                         "l'aléa de l'entraînement (initialisation des poids, ordre de présentation "
-                         "des exemples), ce que ne font pas les tests ci-dessous, menés sur une seule "
-                         "graine.",
-        "first_seed": "Les résultats qui suivent ne portent que sur les modèles de la graine "
-                      "{seed}.",
+        "seeds_win": "**Sur {count} graines aléatoires, {ahead} l'emporte** : une exactitude moyenne de "
+                     "{ahead_mean} sur les images de test (écart-type de {ahead_sd}), contre {behind_mean} "
+                     "({behind_sd}) pour {behind}.",
+        "seeds_ahead": "Sur {count} graines aléatoires, {ahead} est en tête, sans écart significatif : une "
+                       "exactitude moyenne de {ahead_mean} sur les images de test (écart-type de "
+                       "{ahead_sd}), contre {behind_mean} ({behind_sd}) pour {behind}.",
+        "seeds_tie": "**Égalité sur {count} graines aléatoires** : les deux modèles atteignent une "
+                     "exactitude moyenne de {ahead_mean} sur les images de test (écart-type de {ahead_sd} "
+                     "pour {ahead}, {behind_sd} pour {behind}).",
+        "seeds_interval": "L'écart moyen {second_name} − {first_name} est de {mean_gap}, avec un intervalle "
+                          "de confiance à 95 % allant de {low} à {high} (calculé avec la loi de Student "
+                          "sur les {count} graines).",
+        "seeds_significant": "L'écart est **statistiquement significatif** : un test t à un échantillon "
+                             "sur les écarts par graine donne p = {p_value} (inférieur à 0,05).",
+        "seeds_not_significant": "L'écart **n'est pas statistiquement significatif** : un test t à un "
+                                 "échantillon sur les écarts par graine donne p = {p_value} (supérieur ou "
+                                 "égal à 0,05).",
+        "seeds_few": "Avec {count} graines, cet intervalle est large par construction : le quantile de la "
+                     "loi de Student vaut {quantile}, contre {normal} avec de nombreuses graines.",
+        "seeds_count": "{Ahead} arrive en tête sur {ahead_on} des {count} graines (test des signes : "
+                       "p = {sign_p}).",
+        "seeds_count_floor": "En dessous de {needed} graines, un tel décompte ne peut atteindre p < 0,05 : "
+                             "même {count} sur {count} donne p = {floor}.",
+        "seeds_covers": "Cet intervalle prend en compte l'aléa de l'entraînement (initialisation des "
+                        "poids, ordre de présentation des exemples), à jeu de test fixé : il laisse de "
+                        "côté l'échantillonnage des images de test (que couvre le bootstrap d'une seule "
+                        "graine) et celui du jeu de validation, fixe lui aussi.",
+        "first_seed": "Les résultats qui suivent ne portent que sur les modèles de la graine {seed} : "
+                      "leur intervalle couvre l'échantillonnage des images de test, et non l'aléa de "
+                      "l'entraînement.",
         "single_run": "La comparaison, les historiques d'entraînement, les figures et les tableaux "
                       "par classe ci-dessous portent sur les modèles de la graine {seed}.",
         "seeds": "Résultats par graine",
         "seed": "Graine",
-        "seed_gap": "{winner} − {loser}",
         "seed_p_value": "p de McNemar",
         "only_one_right": ("image de test n'est bien classée", "images de test ne sont bien classées"),
         "points": ("point", "points"),
-        "seconds": "s",
-        "images_per_second": "images/s",
+        "megabytes": "Mo",
         "comparison": "Comparaison",
         "criterion": "Critère",
         "test_accuracy": "Exactitude sur le jeu de test",
         "test_loss": "Perte sur le jeu de test",
         "parameters": "Nombre de paramètres",
-        "train_time": "Durée d'entraînement",
-        "epoch_time": "Durée par époque",
-        "throughput": "Débit d'inférence, mesuré sur la machine qui a exécuté `evaluate`",
+        "inference_flops": "Opérations en virgule flottante par image, inférence (propagation avant)",
+        "training_flops": "Opérations en virgule flottante par image, une étape d'entraînement "
+                          "(propagation avant et arrière)",
+        "model_bytes": "Taille du modèle sur disque",
+        "last_val": "Exactitude en validation, dernière époque (le modèle évalué)",
         "best_val": "Meilleure exactitude en validation (époque)",
-        "gap": "Écart d'exactitude entraînement − validation, dernière époque",
+        "gap": "Exactitude d'entraînement (moyenne sur la dernière époque) − exactitude en validation",
+        "comparison_notes": [
+            "Les modèles évalués sur le jeu de test sont ceux de la dernière époque ; la meilleure "
+            "époque en validation n'est donnée qu'à titre indicatif.",
+            "L'exactitude d'entraînement est la moyenne que Keras calcule au fil des lots de l'époque, "
+            "pendant que les poids changent encore, alors que l'exactitude en validation est mesurée "
+            "une fois, à la fin de l'époque : leur écart sous-estime le surapprentissage.",
+            "Opérations en virgule flottante : une multiplication-addition compte pour 2 opérations ; "
+            "les couches Dense et Conv2D sont comptées d'après leurs dimensions, le pooling et les "
+            "activations sont laissés de côté ; une étape d'entraînement coûte environ 3 fois la "
+            "propagation avant (la rétropropagation calcule les gradients des activations et des "
+            "poids). Mo : un million d'octets, du fichier `.keras`.",
+        ],
         "history": "Historique par époque : {model}",
-        "columns": ["Époque", "Exactitude (entraînement)", "Perte (entraînement)",
+        "columns": ["Époque", "Exactitude (entraînement, moyenne sur l'époque)", "Perte (entraînement)",
                     "Exactitude (validation)", "Perte (validation)"],
         "figures": "Figures",
         "learning_curves": "Courbes d'apprentissage",
-        "confusion_matrices": "Matrices de confusion (classe réelle en ligne, classe prédite en colonne)",
+        "learning_curves_note": "L'exactitude d'entraînement (trait plein) est la moyenne que Keras calcule "
+                                "au fil des lots de chaque époque, pendant que les poids s'améliorent ; "
+                                "l'exactitude en validation (tirets) est mesurée avec les poids de la fin "
+                                "de l'époque. C'est pourquoi, à la première époque, l'entraînement se situe "
+                                "sous la validation.",
+        "confusion_matrices": "Matrices de confusion (classes réelles en lignes, classes prédites en "
+                              "colonnes)",
         "confusion_note": "Hors de la diagonale, la couleur indique le nombre d'erreurs, sur une "
                           "échelle linéaire commune aux deux modèles (voir la barre de couleurs) ; sur "
                           "la diagonale, en gris, figure le nombre d'images bien classées.",
@@ -173,14 +279,17 @@ STRINGS = {
                   "(classe réelle → classe prédite)",
         "disagreements": "Images de test sur lesquelles les deux modèles divergent, y compris quand "
                          "tous deux se trompent : les {shown} premières sur {total} (classe réelle, "
-                         "puis la prédiction de chaque modèle)",
+                         "puis la prédiction de chaque modèle : ✓ juste, ✗ fausse)",
         "per_class": "Résultats par classe",
         "class": "Classe",
         "images": "Images de test",
-        "class_accuracy": "Rappel {model}",
-        "class_precision": "Précision {model}",
-        "class_f1": "F1 {model}",
-        "confused": "Confusions les plus fréquentes",
+        "class_recall": "Rappel ({model})",
+        "class_precision": "Précision ({model})",
+        "class_f1": "Score F1 ({model})",
+        "confused": "Confusions les plus fréquentes, classées pour chaque modèle selon son propre décompte",
+        "confused_note": "Chaque tableau classe les erreurs d'un modèle (classe réelle → prédite) selon "
+                         "son propre décompte : ses {count} confusions les plus fréquentes, et toutes celles "
+                         "à égalité avec la dernière. Le décompte de l'autre modèle figure à côté.",
         "confused_pair": "Classe réelle → prédite",
         "none_confused": "Aucune image de test n'est mal classée.",
         "reproducibility": "Reproductibilité",

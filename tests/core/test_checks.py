@@ -85,15 +85,15 @@ def test_load_images_alone_names_the_file(tmp_path):
 
 @pytest.fixture
 def results(tmp_path):
-    """One model's result files, written as evaluate and train write them; return their paths by part."""
+    """One model's results, written as evaluate and train write them; return their paths by part."""
     actual = np.arange(30) % 10
     predicted = actual.copy()
     predicted[[3, 4]] = 0
-    paths = {part: tmp_path / f"cnn_{part}.json" for part in ("test", "train", "inference")}
+    paths = {"test": tmp_path / "cnn_test.json"}
     paths.update({part: tmp_path / f"cnn_{part}.csv" for part in ("history", "predictions", "per_class")})
-    paths["test"].write_text(json.dumps({"accuracy": 28 / 30, "loss": 0.2, "parameters": 225_034}))
-    paths["train"].write_text(json.dumps({"train_seconds": 12.3, "epochs": 2}))
-    paths["inference"].write_text(json.dumps({"images_per_second": 2717}))
+    paths["test"].write_text(json.dumps({"accuracy": 28 / 30, "loss": 0.2, "parameters": 225_034,
+                                         "inference_flops": 5_262_080, "training_flops": 15_786_240,
+                                         "model_bytes": 2_734_120}))
     pd.DataFrame({"epoch": [0, 1], "accuracy": [0.9, 0.95], "loss": [0.3, 0.2], "val_accuracy": [0.92, 0.96],
                   "val_loss": [0.25, 0.18]}).to_csv(paths["history"], index=False)
     pd.DataFrame({"actual": actual, "predicted": predicted}).to_csv(paths["predictions"], index=False)
@@ -110,6 +110,17 @@ def test_results_as_written_pass_with_numbers(results):
         checked = check_result(part, read(path), path, num_classes=10)
         if part == "predictions":
             assert checked["predicted"].dtype == np.int64 and checked["predicted"].tolist()[3] == 0
+
+
+def edit_json(path, **values):
+    """Set keys of a JSON object; None removes the key."""
+    record = json.loads(path.read_text())
+    for key, value in values.items():
+        if value is None:
+            del record[key]
+        else:
+            record[key] = value
+    path.write_text(json.dumps(record))
 
 
 def edit_csv(path, column, row, value):
@@ -136,19 +147,20 @@ def edit_csv(path, column, row, value):
      ", line 2: loss = 'high' is not a number >= 0"),
     ("history", lambda path: pd.read_csv(path).drop(columns="val_loss").to_csv(path, index=False),
      ": no val_loss column"),
-    ("test", lambda path: path.write_text('{"accuracy": "high", "loss": 0.2, "parameters": 5}'),
+    ("test", lambda path: edit_json(path, accuracy="high"),
      ": accuracy = 'high' is not a number from 0 to 1"),
     ("test", lambda path: path.write_text('{"accuracy": NaN, "loss": 0.2, "parameters": 5}'),
      ": accuracy = nan is not a number from 0 to 1"),
-    ("test", lambda path: path.write_text('{"accuracy": 1.5, "loss": 0.2, "parameters": 5}'),
-     ": accuracy = 1.5 is not a number from 0 to 1"),
-    ("test", lambda path: path.write_text('{"accuracy": true, "loss": 0.2, "parameters": 5}'),
-     ": accuracy = True is not a number from 0 to 1"),
-    ("test", lambda path: path.write_text('{"loss": 0.2, "parameters": 5}'), ": accuracy is missing"),
+    ("test", lambda path: edit_json(path, accuracy=1.5), ": accuracy = 1.5 is not a number from 0 to 1"),
+    ("test", lambda path: edit_json(path, accuracy=True), ": accuracy = True is not a number from 0 to 1"),
+    ("test", lambda path: edit_json(path, accuracy=None), ": accuracy is missing"),
     ("test", lambda path: path.write_text("[0.9]"),
-     ": expected a JSON object with accuracy, loss, parameters"),
-    ("train", lambda path: path.write_text('{"train_seconds": -1, "epochs": 2}'),
-     ": train_seconds = -1 is not a number >= 0"),
+     ": expected a JSON object with accuracy, loss, parameters, inference_flops, training_flops, "
+     "model_bytes"),
+    ("test", lambda path: edit_json(path, training_flops=-2),
+     ": training_flops = -2 is not a whole number >= 0"),
+    ("test", lambda path: edit_json(path, model_bytes=1.5), ": model_bytes = 1.5 is not a whole number >= 0"),
+    ("test", lambda path: edit_json(path, inference_flops=None), ": inference_flops is missing"),
     ("per_class", lambda path: edit_csv(path, "recall", 4, 97.5),
      ", line 6: recall = 97.5 is not a number from 0 to 1"),
 ])

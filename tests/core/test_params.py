@@ -75,7 +75,7 @@ def test_unknown_section_suggests_the_closest(tmp_path, params):
          r"a positive integer, at most 2147483647 \(TensorFlow's 32-bit sizes\)"),
         ("evaluate", "batch_size", 2**63, "a positive integer, at most 2147483647"),
         ("compare", "bootstrap_samples", 100_000_000,
-         r"a positive integer, at most 10000 \(10,000 resamples of 10,000 test images take 500 MB\)"),
+         r"a positive integer, at most 1000000 \(more changes no printed digit\)"),
         ("download", "timeout_seconds", 1e300, "a number of seconds above 0, at most 3600"),
         ("preprocess", "validation_fraction", -0.1, "a number between 0 and 1"),
         ("download", "mirrors", "https://example.com/", r"a list \(possibly empty\) of URLs or folders"),

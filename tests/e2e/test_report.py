@@ -44,3 +44,5 @@ def test_switching_to_french_reruns_only_compare(repo):
     assert stages_run(output) == ["compare"]
     report = report_files(repo)["report.md"].decode()
     assert "## Reproductibilité" in report and "compare: {language: fr" in report
+    # the models take their article in sentences, never contracted wrongly ("de le" is "du")
+    assert re.search(r"pour le (CNN|réseau dense)", report) and not re.search(r"\b(de|à) les?\b", report)

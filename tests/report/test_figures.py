@@ -79,6 +79,39 @@ def test_confusion_colours_errors_on_a_shared_linear_scale_with_the_diagonal_apa
     assert ticks[0] == "0" and all(text.isdigit() for text in ticks)  # whole numbers of errors
 
 
+GITHUB_WIDTH = 880  # px: the width GitHub shows a wider PNG at, in a repository's Markdown file
+
+
+def shown_px(text, figure):
+    """A text's font size in pixels once GitHub has scaled the figure to its width."""
+    width = figure.get_figwidth() * figure.dpi
+    return text.get_fontsize() * figure.dpi / 72 * min(1, GITHUB_WIDTH / width)
+
+
+def test_confusion_counts_are_larger_than_7_px_at_githubs_width(tmp_path):
+    matrices = {"Dense": np.diag([1113] * 10) + 1, "CNN": np.diag([1129] * 10) + 2}
+    figure = figures.confusion_matrices(matrices, tuple("0123456789"), LABELS, ENGLISH, tmp_path / "c.png")
+    counts = [text for axes in figure.axes for text in axes.texts]
+    assert len(counts) == 200 and min(shown_px(text, figure) for text in counts) > 8
+    figure.canvas.draw()
+    for axes in figure.axes[:2]:  # each count fits in its cell: "1,113" narrower than a column
+        cell = axes.get_window_extent().width / 10
+        assert max(text.get_window_extent().width for text in axes.texts) < cell
+
+
+def test_grid_titles_are_larger_than_7_px_at_githubs_width(tmp_path):
+    figure = figures.image_grid(np.zeros((3, 28, 28)), ["5\nDense 6 ✗\nCNN 5 ✓"] * 3, tmp_path / "g.png")
+    titles = [axes.title for axes in figure.axes if axes.get_title()]
+    assert len(titles) == 3 and min(shown_px(title, figure) for title in titles) > 8
+
+
+def test_disagreement_titles_mark_which_model_is_right():
+    actual = pd.Series(["5", "0", "2"])
+    predicted = {"dense": pd.Series(["6", "0", "8"]), "cnn": pd.Series(["5", "6", "7"])}
+    titles = figures.disagreement_titles(actual, predicted, {"dense": "Dense", "cnn": "CNN"}, [0, 1, 2])
+    assert titles == ["5\nDense 6 ✗\nCNN 5 ✓", "0\nDense 0 ✓\nCNN 6 ✗", "2\nDense 8 ✗\nCNN 7 ✗"]
+
+
 def test_grid_shows_at_most_grid_size_images_and_copes_with_none(tmp_path):
     figures.image_grid(np.zeros((0, 28, 28)), [], tmp_path / "empty.png")
     figures.image_grid(np.zeros((3, 28, 28)), ["a", "b", "c"], tmp_path / "few.png")

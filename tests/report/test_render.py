@@ -1,51 +1,195 @@
-from dense_vs_cnn.report.render import verdict
+"""The report's sentences from constructed statistics: a bold winner only when its test supports it."""
+
+import re
+
+import numpy as np
+import pytest
+
+from dense_vs_cnn.evaluation.comparison import AcrossSeeds, HeadToHead, SeedGap
+from dense_vs_cnn.evaluation.statistics import sign_test
+from dense_vs_cnn.report.render import seeds_table, seeds_verdict, verdict
 from dense_vs_cnn.report.strings import STRINGS
 
-NNBSP, NBSP = "\u202f", "\u00a0"  # narrow no-break space, no-break space
+NNBSP, NBSP, MINUS = "\u202f", "\u00a0", "\u2212"
+EN, FR = STRINGS["en"], STRINGS["fr"]
 
 
-def analysis(accuracy, only_winner, only_loser, p_value, interval=(0.012, 0.021)):
-    return {"winner": "cnn", "loser": "dense", "tie": accuracy["cnn"] == accuracy["dense"],
-            "accuracy": accuracy, "interval": interval, "samples": 1000, "images": 10_000, "seed": 7,
-            "p_value": p_value, "only_winner": only_winner, "only_loser": only_loser}
+def pair(accuracy, only_dense, only_cnn, p_value, interval=(0.012, 0.021)):
+    """Seed 7's Dense and CNN head to head; the interval is of CNN − Dense."""
+    return HeadToHead(first="dense", second="cnn", accuracy=accuracy, interval=interval, samples=100_000,
+                      seed=7, images=10_000, p_value=p_value,
+                      only_right={"dense": only_dense, "cnn": only_cnn},
+                      confusion={}, most_confused={}, errors=np.array([]), disagreements=np.array([]))
 
 
-def test_significant_gap_gives_p_value_counts_and_interval():
-    text = verdict(analysis({"cnn": 0.9887, "dense": 0.9712}, 222, 47, 2.27e-28), STRINGS["en"])
-    assert text.startswith(
-        "**CNN wins**: 98.87 % test accuracy against 97.12 % for Dense, 1.75 points better.")
-    assert "(CNN minus Dense) is +1.20 to +2.10 points" in text
-    assert "1,000 resamples of the 10,000 test images, seed 7" in text
-    assert "**statistically significant**" in text and "p = 2.27e-28 (below 0.05)" in text
+SIGNIFICANT = pair({"cnn": 0.9887, "dense": 0.9712}, 47, 222, 2.27e-28)
+NOT_SIGNIFICANT = pair({"cnn": 0.75, "dense": 0.73}, 0, 1, 1.0, interval=(-0.005, 0.019))
+
+
+def seeds(gaps, p_value, interval, t_quantile, dense=0.97):
+    """Across-seeds statistics of seeds 0, 1, ...: Dense at `dense`, CNN at dense + gap."""
+    per_seed = [SeedGap(seed=seed, accuracy={"dense": dense, "cnn": dense + gap}, gap=gap, p_value=0.2)
+                for seed, gap in enumerate(gaps)]
+    ahead = sum(gap > 0 for gap in gaps) if np.mean(gaps) > 0 else sum(gap < 0 for gap in gaps)
+    behind = len(gaps) - ahead - gaps.count(0)
+    return AcrossSeeds(first="dense", second="cnn", per_seed=per_seed,
+                       mean={"dense": dense, "cnn": dense + float(np.mean(gaps))},
+                       sd={"dense": 0.001, "cnn": float(np.std(gaps, ddof=1)) if len(gaps) > 1 else 0.0},
+                       interval=interval,
+                       p_value=p_value, t_quantile=t_quantile, ahead_on=ahead, behind_on=behind,
+                       sign_p=sign_test(ahead, behind))
+
+
+def bold_winner(text, words):
+    """The bold winner a paragraph claims, or None."""
+    pattern = r"\*\*(\w+) wins" if words is EN else r"\*\*(?:Sur \S+ graines aléatoires, )?(le \S+|Le \S+)"
+    found = re.search(pattern, text)
+    return found and found.group(1)
+
+
+def test_significant_gap_gives_a_winner_p_value_counts_and_interval():
+    text = verdict(SIGNIFICANT, EN)
+    assert text.startswith("**CNN wins**: 98.87 % test accuracy against 97.12 % for Dense. ")
+    assert "The gap CNN − Dense is +1.75 points, with a 95 % confidence interval of +1.20 to +2.10 " \
+           "points" in text
+    assert "100,000 resamples of the 10,000 test images, seed 7" in text
+    assert "**statistically significant**" in text
+    assert "p = 2.27 × 10⁻²⁸ (below 0.05) and the interval excludes 0;" in text
     assert "222 test images are classified correctly by CNN only, 47 by Dense only." in text
+    assert text.endswith("The error rate falls from 2.88 % for Dense to 1.13 % for CNN, 61 % fewer errors.")
+    assert bold_winner(text, EN) == "CNN" and bold_winner(verdict(SIGNIFICANT, FR), FR) == "Le CNN"
+
+
+def test_a_gap_without_the_tests_support_is_ahead_not_a_win_in_both_languages():
+    english, french = verdict(NOT_SIGNIFICANT, EN), verdict(NOT_SIGNIFICANT, FR)
+    assert english.startswith("CNN is ahead, not significantly: 75.00 % test accuracy against 73.00 % for "
+                              "Dense.")
+    assert "**" + "CNN wins" not in english and bold_winner(english, EN) is None
+    assert "p = 1 (0.05 or more) and the interval includes 0;" in english
+    assert french.startswith(f"Le CNN est en tête, sans écart significatif{NBSP}: une exactitude de "
+                             f"75,00{NBSP}% sur les images de test, contre 73,00{NBSP}% pour le réseau "
+                             "dense.")
+    assert "l'emporte" not in french and bold_winner(french, FR) is None
+
+
+@pytest.mark.parametrize(("p_value", "interval", "reading"), [
+    (0.03, (-0.001, 0.02), "p = 0.03 (below 0.05), but the interval includes 0;"),
+    (0.2, (0.001, 0.02), "p = 0.2 (0.05 or more), but the interval excludes 0;"),
+])
+def test_one_test_alone_does_not_make_a_winner(p_value, interval, reading):
+    text = verdict(pair({"cnn": 0.99, "dense": 0.98}, 10, 20, p_value, interval), EN)
+    assert text.startswith("CNN is ahead, not significantly") and reading in text
+    assert "**not statistically significant**" in text
+
+
+def test_dense_ahead_gives_a_negative_gap_with_a_minus_sign():
+    dense_ahead = pair({"cnn": 0.97, "dense": 0.99}, 250, 50, 1e-30, interval=(-0.024, -0.016))
+    english, french = verdict(dense_ahead, EN), verdict(dense_ahead, FR)
+    assert english.startswith("**Dense wins**: 99.00 % test accuracy against 97.00 % for CNN.")
+    assert f"The gap CNN − Dense is {MINUS}2.00 points, with a 95 % confidence interval of {MINUS}2.40 to " \
+           f"{MINUS}1.60 points" in english
+    assert "250 test images are classified correctly by Dense only, 50 by CNN only." in english
+    assert "from 3.00 % for CNN to 1.00 % for Dense, 67 % fewer errors" in english
+    assert french.startswith(f"**Le réseau dense l'emporte**{NBSP}: une exactitude de 99,00{NBSP}%")
+    assert "que par le réseau dense, 50 que par le CNN." in french
+    assert "-" not in english + french  # negative numbers take U+2212
 
 
 def test_tie_is_not_called_a_win():
-    text = verdict(analysis({"cnn": 0.98, "dense": 0.98}, 3, 3, 1.0), STRINGS["en"])
+    text = verdict(pair({"cnn": 0.98, "dense": 0.98}, 3, 3, 1.0, interval=(-0.01, 0.01)), EN)
     assert text.startswith("**Tie**") and "**not statistically significant**" in text and "p = 1 " in text
+    assert "error rate" not in text
 
 
 def test_french_verdict_reads_as_french():
-    text = verdict(analysis({"cnn": 0.9887, "dense": 0.9712}, 222, 47, 2.27e-28), STRINGS["fr"])
+    text = verdict(SIGNIFICANT, FR)
     assert text == (
-        f"**CNN l'emporte**{NBSP}: 98,87{NBSP}% d'exactitude sur les images de test, contre "
-        f"97,12{NBSP}% pour Dense, soit 1,75{NBSP}point de plus. L'intervalle de confiance à "
-        f"95{NBSP}% de l'écart (CNN moins Dense) va de +1,20 à +2,10{NBSP}points (bootstrap "
-        f"apparié{NBSP}: 1{NNBSP}000 rééchantillonnages des 10{NNBSP}000 images de test, "
+        f"**Le CNN l'emporte**{NBSP}: une exactitude de 98,87{NBSP}% sur les images de test, contre "
+        f"97,12{NBSP}% pour le réseau dense. L'écart CNN − Dense est de +1,75{NBSP}point, avec un "
+        f"intervalle de confiance à 95{NBSP}% allant de +1,20 à +2,10{NBSP}points (bootstrap "
+        f"apparié{NBSP}: 100{NNBSP}000 rééchantillonnages des 10{NNBSP}000 images de test, "
         f"tirés avec la graine 7). "
         f"L'écart est **statistiquement significatif**{NBSP}: le test exact de McNemar sur les "
-        f"prédictions appariées donne p{NBSP}={NBSP}2,27{NBSP}×{NBSP}10⁻²⁸ (inférieur à 0,05){NNBSP}; "
-        f"222{NBSP}images de test ne sont bien classées que par CNN, 47 que par Dense.")
+        f"prédictions appariées donne p{NBSP}={NBSP}2,27{NBSP}×{NBSP}10⁻²⁸ (inférieur à 0,05) et "
+        f"l'intervalle exclut 0{NNBSP}; 222{NBSP}images de test ne sont bien classées que par le CNN, 47 "
+        f"que par le réseau dense. Le taux d'erreur passe de 2,88{NBSP}% pour le réseau dense à "
+        f"1,13{NBSP}% pour le CNN, soit 61{NBSP}% d'erreurs en moins.")
 
 
 def test_french_point_and_image_are_singular_below_two():
-    text = verdict(analysis({"cnn": 0.75, "dense": 0.73}, 1, 0, 1.0, interval=(-0.005, 0.019)),
-                   STRINGS["fr"])
-    assert f"soit 2,00{NBSP}points de plus" in text and f"va de -0,50 à +1,90{NBSP}point (" in text
-    assert f"1{NBSP}image de test n'est bien classée que par CNN, 0 que par Dense." in text
-    assert f"p{NBSP}={NBSP}1 (supérieur ou égal à 0,05){NNBSP};" in text
+    text = verdict(NOT_SIGNIFICANT, FR)
+    assert f"est de +2,00{NBSP}points," in text and f"allant de {MINUS}0,50 à +1,90{NBSP}point (" in text
+    assert f"1{NBSP}image de test n'est bien classée que par le CNN, 0 que par le réseau dense." in text
+    assert f"p{NBSP}={NBSP}1 (supérieur ou égal à 0,05) et l'intervalle contient 0{NNBSP};" in text
 
 
 def test_verdict_is_one_paragraph_in_both_languages():
     for words in STRINGS.values():
-        assert "\n" not in verdict(analysis({"cnn": 0.99, "dense": 0.97}, 30, 10, 0.001), words)
+        assert "\n" not in verdict(SIGNIFICANT, words) + seeds_verdict(seeds([0.01, 0.02], 0.3, (-0.05, 0.08),
+                                                                           12.71), words)
+
+
+# --- across seeds ---------------------------------------------------------------------------------
+
+THREE_NOT_SIGNIFICANT = seeds([-0.02, 0.01, 0.04], 0.5, (-0.1078, 0.2105), 4.30, dense=0.95)
+SIX_SIGNIFICANT = seeds([0.015, 0.017, 0.016, 0.018, 0.014, 0.016], 1e-6, (0.0145, 0.0175), 2.57)
+
+
+def test_seeds_headline_names_a_winner_only_when_the_t_interval_excludes_zero():
+    english = seeds_verdict(THREE_NOT_SIGNIFICANT, EN)
+    assert english.startswith("CNN is ahead across 3 seeds, not significantly: a mean test accuracy of "
+                              "96.00 % (standard deviation 3.00 points) against 95.00 % (0.10 points) for "
+                              "Dense.")
+    assert bold_winner(english, EN) is None
+    assert (f"The mean gap CNN − Dense is +1.00 points, with a 95 % confidence interval of {MINUS}10.78 to "
+            "+21.05 points (Student's t interval over the 3 seeds).") in english
+    assert "**not statistically significant**: a one-sample t-test of the per-seed gaps gives " \
+           "p = 0.5" in english
+    french = seeds_verdict(THREE_NOT_SIGNIFICANT, FR)
+    assert french.startswith(f"Sur 3 graines aléatoires, le CNN est en tête, sans écart significatif{NBSP}:")
+    assert bold_winner(french, FR) is None
+
+    english, french = seeds_verdict(SIX_SIGNIFICANT, EN), seeds_verdict(SIX_SIGNIFICANT, FR)
+    assert english.startswith("**CNN wins across 6 seeds**: a mean test accuracy of 98.60 %")
+    assert "**statistically significant**: a one-sample t-test of the per-seed gaps gives " \
+           "p = 1 × 10⁻⁶" in english
+    assert french.startswith(f"**Sur 6 graines aléatoires, le CNN l'emporte**{NBSP}: une exactitude "
+                             f"moyenne de 98,60{NBSP}% sur les images de test")
+
+
+def test_few_seeds_say_the_interval_is_wide_and_the_count_cannot_be_significant():
+    text = seeds_verdict(THREE_NOT_SIGNIFICANT, EN)
+    assert "With 3 seeds this interval is wide by construction: Student's t quantile is 4.30, against " \
+           "1.96 with many seeds." in text
+    assert "CNN is ahead on 2 of the 3 seeds (sign test: p = 1)." in text
+    assert "Below 6 seeds such a count cannot reach p < 0.05: even 3 of 3 gives p = 0.25." in text
+    assert "conditional on the fixed test set" in text and "fixed validation split" in text
+    five = seeds([0.01] * 4 + [0.02], 0.001, (0.006, 0.018), 2.78)
+    text = seeds_verdict(five, EN)
+    assert "wide by construction" not in text and "even 5 of 5 gives p = 0.0625." in text
+    text = seeds_verdict(SIX_SIGNIFICANT, EN)
+    assert "wide by construction" not in text and "cannot reach" not in text
+    assert "CNN is ahead on 6 of the 6 seeds (sign test: p = 0.0312)." in text
+    french = seeds_verdict(THREE_NOT_SIGNIFICANT, FR)
+    assert "le quantile de la loi de Student vaut 4,30, contre 1,96 avec de nombreuses graines" in french
+    assert f"même 3 sur 3 donne p{NBSP}={NBSP}0,25." in french and f"p{NBSP}<{NBSP}0,05" in french
+
+
+def test_one_seed_says_what_the_verdict_leaves_out():
+    one = seeds([0.01], None, None, None)
+    assert seeds_verdict(one, EN).startswith("This verdict covers the sampling of the test images only")
+    assert seeds_verdict(one, FR).startswith("Ce verdict ne tient compte que de l'échantillonnage")
+
+
+def test_seeds_table_shows_both_models_in_order_and_the_signed_gap():
+    table = seeds_table(THREE_NOT_SIGNIFICANT, EN).splitlines()
+    cells = [[cell.strip() for cell in line.strip("|").split("|")] for line in table]
+    assert cells[0] == ["Seed", "Dense", "CNN", "CNN − Dense", "McNemar p"]
+    assert cells[2] == ["0", "95.00 %", "93.00 %", f"{MINUS}2.00 points", "0.2"]
+
+
+def test_french_sentences_never_contract_wrongly():
+    """« de le » and « à le » are « du » and « au » in French: no template writes them."""
+    text = " ".join([verdict(SIGNIFICANT, FR), verdict(NOT_SIGNIFICANT, FR),
+                     seeds_verdict(THREE_NOT_SIGNIFICANT, FR), seeds_verdict(SIX_SIGNIFICANT, FR)])
+    assert not re.search(r"\b(de|à) (le|les)\b", text), text

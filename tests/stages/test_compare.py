@@ -5,6 +5,7 @@ import matplotlib.image
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.evaluation.statistics import per_class_metrics
@@ -12,7 +13,7 @@ from stages.compare import main as compare
 from tests.conftest import PROJECT, set_params
 
 IMAGES = 400
-NNBSP, NBSP = "\u202f", "\u00a0"  # narrow no-break space, no-break space
+NNBSP, NBSP, MINUS = "\u202f", "\u00a0", "\u2212"  # narrow no-break space, no-break space, minus sign
 
 
 def percent(fraction):
@@ -20,8 +21,13 @@ def percent(fraction):
 
 
 def french(value, decimals=0, sign=""):
-    """`value` as French writes it: 109 386, 0,0812, +1,38."""
-    return f"{value:{sign},.{decimals}f}".replace(",", NNBSP).replace(".", ",")
+    """`value` as French writes it: 109 386, 0,0812, +1,38, −7,50."""
+    return f"{value:{sign},.{decimals}f}".replace(",", NNBSP).replace(".", ",").replace("-", MINUS)
+
+
+def signed(text):
+    """A printed signed number (+1.50, −0,25) as a float."""
+    return float(text.replace(MINUS, "-").replace(",", "."))
 
 
 def french_percent(fraction):
@@ -33,29 +39,32 @@ def update_json(path, key, value):
     path.write_text(json.dumps({**content, key: value}))
 
 
-def write_results(folder, name, wrong, parameters, val_accuracies, images_per_second, seed=3):
+COSTS = {"dense": {"inference_flops": 218_816, "training_flops": 656_448, "model_bytes": 1_337_504},
+         "cnn": {"inference_flops": 5_262_080, "training_flops": 15_786_240, "model_bytes": 2_734_120}}
+
+
+def write_results(folder, name, wrong, parameters, val_accuracies, seed=3):
     """Metrics files as train and evaluate write them; `wrong`: indices of misclassified images."""
-    timings, data = folder.parent / "timings", folder.parent / "data"
-    for path in (folder / f"seed-{seed}", timings / f"seed-{seed}", data):
+    data = folder.parent / "data"
+    for path in (folder / f"seed-{seed}", data):
         path.mkdir(parents=True, exist_ok=True)
     actual = np.arange(IMAGES) % 10
     predicted = actual.copy()
     predicted[wrong] = (actual[wrong] + 1) % 10
-    pd.DataFrame({"actual": actual, "predicted": predicted}).to_csv(folder / f"{name}_predictions.csv",
-                                                                    index=False)
-    per_class_metrics(actual, predicted, 10).to_csv(folder / f"{name}_per_class.csv", index=False,
-                                                    float_format="%.6f")
     test = {"accuracy": float(np.mean(actual == predicted)), "loss": 0.0812 if name == "dense" else 0.0301,
-            "parameters": parameters}
-    update_json(folder / "test.json", name, test)
+            "parameters": parameters, **COSTS[name]}
+    if seed == 3:  # the first seed's models: the single-run files
+        pd.DataFrame({"actual": actual, "predicted": predicted}).to_csv(folder / f"{name}_predictions.csv",
+                                                                        index=False)
+        per_class_metrics(actual, predicted, 10).to_csv(folder / f"{name}_per_class.csv", index=False,
+                                                        float_format="%.6f")
+        update_json(folder / "test.json", name, test)
     scores = json.loads((data / "scores.json").read_text()) if (data / "scores.json").exists() else {}
     update_json(data / "scores.json", str(seed), {**scores.get(str(seed), {}), name: test})
     all_seeds = pd.read_csv(data / "predictions.csv") if (data / "predictions.csv").exists() else \
         pd.DataFrame({"actual": actual})
     all_seeds[f"{name}_seed{seed}"] = predicted
     all_seeds.to_csv(data / "predictions.csv", index=False)
-    update_json(timings / "inference.json", name, {"images_per_second": images_per_second})
-    (timings / f"seed-{seed}" / f"{name}_train.json").write_text(json.dumps({"train_seconds": 12.34}))
     epochs = len(val_accuracies)
     history = pd.DataFrame({"epoch": range(1, epochs + 1), "accuracy": [0.9] * epochs, "loss": [0.3] * epochs,
                             "val_accuracy": val_accuracies, "val_loss": [0.2] * epochs})
@@ -66,8 +75,8 @@ def write_results(folder, name, wrong, parameters, val_accuracies, images_per_se
 def metrics(tmp_path):
     """Dense misses 10 images, the CNN 4; they share 2: 8 only the CNN gets right, 2 only Dense."""
     folder = tmp_path / "metrics"
-    write_results(folder, "dense", [3, 14, 25, 36, 47, 58, 69, 70, 81, 92], 109_386, [0.96, 0.975], 8470)
-    write_results(folder, "cnn", [3, 14, 100, 111], 225_034, [0.985, 0.983], 2717)
+    write_results(folder, "dense", [3, 14, 25, 36, 47, 58, 69, 70, 81, 92], 109_386, [0.96, 0.975])
+    write_results(folder, "cnn", [3, 14, 100, 111], 225_034, [0.985, 0.983])
     images = np.random.default_rng(0).integers(0, 256, (IMAGES, 28, 28, 1), dtype=np.uint8)
     np.save(tmp_path / "test_channel.npy", images)
     return folder
@@ -75,9 +84,7 @@ def metrics(tmp_path):
 
 def run_compare(metrics, tmp_path):
     report = tmp_path / "reports" / "report.md"
-    compare(["--metrics-dir", str(metrics), "--timings-dir", str(tmp_path / "timings"),
-             "--history", str(metrics / "seed-3" / "{model}_history.csv"),
-             "--train-timing", str(tmp_path / "timings" / "seed-3" / "{model}_train.json"),
+    compare(["--metrics-dir", str(metrics), "--history", str(metrics / "seed-3" / "{model}_history.csv"),
              "--scores", str(tmp_path / "data" / "scores.json"),
              "--predictions", str(tmp_path / "data" / "predictions.csv"),
              "--models", "dense", "cnn",
@@ -94,16 +101,41 @@ def table_rows(report, header):
             ([cell.strip() for cell in line.strip("|").split("|")] for line in lines)}
 
 
-def test_verdict_gives_winner_interval_and_mcnemar(metrics, tmp_path, tiny_params):
+def test_verdict_gives_the_model_ahead_interval_and_mcnemar(metrics, tmp_path, tiny_params):
     report = run_compare(metrics, tmp_path)
     verdict = report.split("\n\n")[1]
-    assert verdict.startswith(
-        "**CNN wins**: 99.00 % test accuracy against 97.50 % for Dense, 1.50 points better.")
-    # 8 discordant images for the CNN, 2 for Dense: p = 2 * (1 + 10 + 45) / 2**10 = 0.109375.
+    # 8 discordant images for the CNN, 2 for Dense: p = 2 * (1 + 10 + 45) / 2**10 = 0.109375: no winner.
+    assert verdict.startswith("CNN is ahead, not significantly: 99.00 % test accuracy against 97.50 % for "
+                              "Dense. The gap CNN − Dense is +1.50 points, with a 95 % confidence interval "
+                              "of ")
+    assert "**" + "CNN wins" not in report
     assert "**not statistically significant**" in verdict and "p = 0.109 " in verdict
     assert "8 test images are classified correctly by CNN only, 2 by Dense only." in verdict
-    low, high = map(float, re.search(r"is ([+-][\d.]+) to ([+-][\d.]+) points", verdict).groups())
-    assert low < 1.5 < high and "1,000 resamples of the 400 test images, seed 42" in verdict
+    low, high = map(signed, re.search(r"interval of ([+−][\d.]+) to ([+−][\d.]+) points", verdict).groups())
+    samples = yaml.safe_load(tiny_params.read_text())["compare"]["bootstrap_samples"]
+    assert low < 1.5 < high and f"{samples:,} resamples of the 400 test images, seed 42" in verdict
+    assert "The error rate falls from 2.50 % for Dense to 1.00 % for CNN, 60 % fewer errors." in verdict
+
+
+@pytest.mark.parametrize(("language", "win", "ahead"), [
+    ("en", "**CNN wins**: 99.00 % test accuracy", "CNN is ahead, not significantly: 99.00 % test accuracy"),
+    ("fr", "**Le CNN l'emporte**\u00a0: une exactitude de 99,00\u00a0%",
+     "Le CNN est en tête, sans écart significatif\u00a0: une exactitude de 99,00\u00a0%"),
+])
+def test_the_headline_names_a_winner_only_when_mcnemar_and_the_bootstrap_support_it(
+        metrics, tmp_path, tiny_params, language, win, ahead):
+    set_params(tiny_params, {"compare.language": language})
+    assert report_verdict(run_compare(metrics, tmp_path)).startswith(ahead)  # p = 0.109
+    # Dense now misses 30 more images, which the CNN gets right: p = 2 * 56 / 2**40, interval above 0.
+    write_results(metrics, "dense", [3, 14, 25, 36, 47, 58, 69, 70, 81, 92, *range(200, 230)], 109_386,
+                  [0.96, 0.975])
+    verdict = report_verdict(run_compare(metrics, tmp_path))
+    assert verdict.startswith(win)
+    assert "**statistically significant**" in verdict or "**statistiquement significatif**" in verdict
+
+
+def report_verdict(report):
+    return report.split("\n\n")[1]
 
 
 def test_report_numbers_equal_the_metrics_files(metrics, tmp_path, tiny_params):
@@ -113,12 +145,18 @@ def test_report_numbers_equal_the_metrics_files(metrics, tmp_path, tiny_params):
     assert rows["Test accuracy"] == [percent(test["dense"]["accuracy"]), percent(test["cnn"]["accuracy"])]
     assert rows["Test loss"] == ["0.0812", "0.0301"]
     assert rows["Parameters"] == ["109,386", "225,034"]
-    assert rows["Training time"] == ["12.3 s", "12.3 s"]
-    assert rows["Time per epoch"] == ["6.2 s", "6.2 s"]
-    assert rows["Inference throughput, timed on the machine that ran `evaluate`"] == [
-        "8,470 images/s", "2,717 images/s"]
+    assert rows["Floating-point operations per image, inference (forward pass)"] == ["218,816", "5,262,080"]
+    assert rows["Floating-point operations per image, one training step (forward + backward)"] == [
+        f"{test[name]['training_flops']:,}" for name in ("dense", "cnn")]
+    assert rows["Model size on disk"] == ["1.34 MB", "2.73 MB"]
+    assert rows["Validation accuracy, last epoch (the model scored)"] == ["97.50 %", "98.30 %"]
     assert rows["Best validation accuracy (epoch)"] == ["97.50 % (2)", "98.50 % (1)"]
-    assert rows["Train − validation accuracy gap, last epoch"] == ["-7.50 points", "-8.30 points"]
+    assert rows["Training accuracy (mean over the last epoch) − validation accuracy"] == [
+        f"{MINUS}7.50 points", f"{MINUS}8.30 points"]
+    assert not [row for row in rows if re.search(r"time|throughput", row, re.IGNORECASE)]  # no timing
+    assert "a multiply-add counts as 2 operations" in report and "3 × the forward pass" in report
+    assert "The models scored on the test set are those of the last epoch" in report
+    assert "running average over the epoch's batches" in report
     assert "## Per-epoch history: CNN" in report
 
     per_class = table_rows(report, "## Per class")
@@ -128,11 +166,15 @@ def test_report_numbers_equal_the_metrics_files(metrics, tmp_path, tiny_params):
             cells = per_class[str(digit)]
             assert int(cells[0]) == row["support"]
             assert cells[offset:offset + 3] == [percent(row["recall"]), percent(row["precision"]),
-                                                f"{row['f1']:.4f}"]
-    confused = table_rows(report, "### Most confused pairs")
-    # Ranked by the count summed over both models, ties in class order.
-    assert list(confused) == ["0 → 1", "1 → 2", "3 → 4", "4 → 5", "2 → 3"]
-    assert confused["0 → 1"] == ["1", "1"] and confused["2 → 3"] == ["1", "0"]
+                                                percent(row["f1"])]  # F1 in percent too: one form
+    assert re.search(r"\|\s+Dense recall\s+\|\s+Dense precision\s+\|\s+Dense F1\s+\|", report)
+    assert "accuracy" not in report.split("## Per class")[1].split("##")[0]
+    assert "### Most confused pairs, each model ranked by its own count\n" in report
+    # Each model ranked by its own counts; every pair tied at the cut (the 5th) is shown.
+    dense, cnn = table_rows(report, "#### Dense"), table_rows(report, "#### CNN")
+    assert list(dense) == [f"{i} → {(i + 1) % 10}" for i in range(10)]  # ten errors, one per pair: all tied
+    assert dense["2 → 3"] == ["1", "0"] and dense["0 → 1"] == ["1", "1"]
+    assert list(cnn) == ["0 → 1", "1 → 2", "3 → 4", "4 → 5"] and cnn["1 → 2"] == ["1", "1"]
 
 
 def test_every_image_link_is_a_real_png(metrics, tmp_path, tiny_params):
@@ -158,23 +200,28 @@ def test_french_report_numbers_equal_the_metrics_files_in_french(metrics, tmp_pa
     set_params(tiny_params, {"compare.language": "fr"})
     report = run_compare(metrics, tmp_path)
     models = ("dense", "cnn")
-    timings = metrics.parent / "timings"
     test = json.loads((metrics / "test.json").read_text())
-    inference = json.loads((timings / "inference.json").read_text())
-    train = {name: json.loads((timings / "seed-3" / f"{name}_train.json").read_text()) for name in models}
+    scores = json.loads((tmp_path / "data" / "scores.json").read_text())["3"]
     history = {name: pd.read_csv(metrics / "seed-3" / f"{name}_history.csv") for name in models}
 
     verdict = report.split("\n\n")[1]
     points = 100 * (test["cnn"]["accuracy"] - test["dense"]["accuracy"])
     assert verdict.startswith(
-        f"**CNN l'emporte**{NBSP}: {french_percent(test['cnn']['accuracy'])} d'exactitude sur les images de "
-        f"test, contre {french_percent(test['dense']['accuracy'])} pour Dense, soit "
-        f"{french(points, 2)}{NBSP}point de plus.")  # 1,50: singular below 2
-    assert f"(bootstrap apparié{NBSP}: 1{NNBSP}000 rééchantillonnages des {IMAGES} images de test" in verdict
-    assert f"p{NBSP}={NBSP}0,109 (supérieur ou égal à 0,05){NNBSP};" in verdict
-    assert f"8{NBSP}images de test ne sont bien classées que par CNN, 2 que par Dense." in verdict
-    low, high = re.search(rf"va de ([+-]\d+,\d\d) à ([+-]\d+,\d\d){NBSP}points? ", verdict).groups()
-    assert float(low.replace(",", ".")) < points < float(high.replace(",", "."))
+        f"Le CNN est en tête, sans écart significatif{NBSP}: une exactitude de "
+        f"{french_percent(test['cnn']['accuracy'])} sur les images de test, contre "
+        f"{french_percent(test['dense']['accuracy'])} pour le réseau dense. L'écart CNN − Dense est de "
+        f"{french(points, 2, '+')}{NBSP}point, ")  # 1,50: singular below 2
+    samples = yaml.safe_load(tiny_params.read_text())["compare"]["bootstrap_samples"]
+    assert f"(bootstrap apparié{NBSP}: {french(samples)} rééchantillonnages des {IMAGES} images de test" \
+        in verdict
+    assert f"p{NBSP}={NBSP}0,109 (supérieur ou égal à 0,05)" in verdict
+    assert f"8{NBSP}images de test ne sont bien classées que par le CNN, 2 que par le réseau " \
+           "dense." in verdict
+    assert f"Le taux d'erreur passe de 2,50{NBSP}% pour le réseau dense à 1,00{NBSP}% pour le CNN, soit " \
+           f"60{NBSP}% d'erreurs en moins." in verdict
+    low, high = re.search(rf"allant de ([+−]\d+,\d\d) à ([+−]\d+,\d\d){NBSP}points? ", verdict).groups()
+    assert signed(low) < points < signed(high)
+    assert not re.search(r"\b(de|à) les?\b", report)  # « du », « au »: never « de le »
 
     rows = table_rows(report, "## Comparaison")
     accuracies = [french_percent(test[name]["accuracy"]) for name in models]
@@ -182,18 +229,21 @@ def test_french_report_numbers_equal_the_metrics_files_in_french(metrics, tmp_pa
     assert rows["Perte sur le jeu de test"] == [french(test[name]["loss"], 4) for name in models]
     assert rows["Nombre de paramètres"] == [french(test[name]["parameters"]) for name in models]
     assert rows["Nombre de paramètres"] == [f"109{NNBSP}386", f"225{NNBSP}034"]
-    seconds = [train[name]["train_seconds"] for name in models]
-    assert rows["Durée d'entraînement"] == [f"{french(time, 1)}{NBSP}s" for time in seconds]
-    assert rows["Durée par époque"] == [f"{french(time / 2, 1)}{NBSP}s" for time in seconds]  # 2 epochs
-    assert rows["Débit d'inférence, mesuré sur la machine qui a exécuté `evaluate`"] == [
-        f"{french(inference[name]['images_per_second'])}{NBSP}images/s" for name in models]
+    assert rows["Opérations en virgule flottante par image, inférence (propagation avant)"] == [
+        french(scores[name]["inference_flops"]) for name in models]
+    assert rows["Opérations en virgule flottante par image, une étape d'entraînement (propagation avant et "
+                "arrière)"] == [french(scores[name]["training_flops"]) for name in models]
+    assert rows["Taille du modèle sur disque"] == [f"{french(scores[name]['model_bytes'] / 1e6, 2)}{NBSP}Mo"
+                                                   for name in models]
     validation = [history[name]["val_accuracy"] for name in models]
     assert rows["Meilleure exactitude en validation (époque)"] == [
         f"{french_percent(accuracy.max())} ({accuracy.idxmax() + 1})" for accuracy in validation]
     last = [history[name].iloc[-1] for name in models]
     gaps = [100 * (epoch["accuracy"] - epoch["val_accuracy"]) for epoch in last]
-    assert rows["Écart d'exactitude entraînement − validation, dernière époque"] == [
-        f"{french(gap, 2, '+')}{NBSP}points" for gap in gaps]  # -7,50 and -8,30: plural from 2 on
+    assert rows["Exactitude d'entraînement (moyenne sur la dernière époque) − exactitude en validation"] == [
+        f"{french(gap, 2, '+')}{NBSP}points" for gap in gaps]  # −7,50 and −8,30: plural from 2 on
+    assert [cell[0] for cell in (rows["Exactitude d'entraînement (moyenne sur la dernière époque) − "
+                                      "exactitude en validation"])] == [MINUS, MINUS]
 
     epochs = table_rows(report, f"## Historique par époque{NBSP}: CNN")
     for epoch, row in history["cnn"].iterrows():
@@ -201,14 +251,17 @@ def test_french_report_numbers_equal_the_metrics_files_in_french(metrics, tmp_pa
                                           french_percent(row["val_accuracy"]), french(row["val_loss"], 4)]
 
     per_class = table_rows(report, "## Résultats par classe")
-    assert re.search(r"\|\s+Rappel Dense\s+\|\s+Précision Dense\s+\|\s+F1 Dense\s+\|", report)
+    assert re.search(r"\|\s+Rappel \(dense\)\s+\|\s+Précision \(dense\)\s+\|\s+Score F1 \(dense\)\s+\|",
+                     report)
     for name, offset in (("dense", 1), ("cnn", 4)):
         expected = pd.read_csv(metrics / f"{name}_per_class.csv")
         for digit, row in expected.iterrows():
             cells = per_class[str(digit)]
             assert cells[0] == french(row["support"])
             assert cells[offset:offset + 3] == [french_percent(row["recall"]),
-                                                french_percent(row["precision"]), french(row["f1"], 4)]
+                                                french_percent(row["precision"]), french_percent(row["f1"])]
+    assert "classes réelles en lignes, classes prédites en colonnes" in report
+    assert f"### Images de test que le CNN classe mal{NBSP}:" in report
     assert "## Reproductibilité" in report and f"Versions{NBSP}: Python `" in report
 
 
@@ -217,7 +270,7 @@ def test_french_report_holds_no_english_formatted_number(metrics, tmp_path, tiny
     report = run_compare(metrics, tmp_path)
     # Code is not prose: the params block, file names, digests and versions stay as written.
     prose = re.sub(r"`[^`\n]*`", "", re.sub(r"```.*?```", "", report, flags=re.DOTALL))
-    assert "| Exactitude sur le jeu de test " in prose and "l'emporte" in prose  # text and tables are left
+    assert "| Exactitude sur le jeu de test " in prose and "est en tête" in prose  # text and tables are left
     assert not re.findall(r"(?<![\d,])[1-9]\d{0,2},\d{3}(?!\d)", prose)  # 1,000: English thousands
     assert not re.findall(r"\d\.\d", prose)  # 99.00: English decimals
     assert not re.findall(r"\d [%\d]", prose)  # 99,00 % or 1 000 with a space that may break a line
@@ -245,27 +298,48 @@ def test_missing_metrics_say_how_to_build_them(metrics, tmp_path, tiny_params):
 
 
 def test_several_seeds_give_the_interval_across_seeds_and_a_table(metrics, tmp_path, tiny_params):
-    write_results(metrics, "dense", [3, 14, 25, 36, 47, 58], 109_386, [0.96, 0.975], 8470, seed=5)
-    write_results(metrics, "cnn", [3, 14, 100, 111, 120], 225_034, [0.985, 0.983], 2717, seed=5)
+    write_results(metrics, "dense", [3, 14, 25, 36, 47, 58], 109_386, [0.96, 0.975], seed=5)
+    write_results(metrics, "cnn", [3, 14, 100, 111, 120], 225_034, [0.985, 0.983], seed=5)
     set_params(tiny_params, {"seeds": [3, 5]})
     report = run_compare(metrics, tmp_path)
     verdict = report.split("\n\n")[1]
     # Dense 97.50 % then 98.50 %, CNN 99.00 % then 98.75 %: gaps 1.50 and 0.25 points.
-    assert verdict.startswith("**CNN wins across 2 seeds**: a mean test accuracy of 98.88 % (standard "
-                              "deviation 0.18 points) against 98.00 % (0.71 points) for Dense. The mean gap "
-                              "is 0.88 points, with a 95 % confidence interval of -7.07 to +8.82 points")
-    assert "CNN wins on 2 of the 2 seeds" in verdict and "randomness of training" in verdict
-    assert report.split("\n\n")[2].startswith("The results that follow are those of seed 3's models alone. "
-                                              "**CNN wins**: 99.00 %")
+    assert verdict.startswith("CNN is ahead across 2 seeds, not significantly: a mean test accuracy of "
+                              "98.88 % (standard deviation 0.18 points) against 98.00 % (0.71 points) for "
+                              "Dense. The mean gap CNN − Dense is +0.88 points, with a 95 % confidence "
+                              "interval of "
+                              f"{MINUS}7.07 to +8.82 points (Student's t interval over the 2 seeds).")
+    assert "**not statistically significant**: a one-sample t-test of the per-seed gaps gives p = 0.395" \
+        in verdict
+    assert "With 2 seeds this interval is wide by construction: Student's t quantile is 12.71" in verdict
+    assert "CNN is ahead on 2 of the 2 seeds (sign test: p = 0.5)." in verdict
+    assert "Below 6 seeds such a count cannot reach p < 0.05: even 2 of 2 gives p = 0.5." in verdict
+    assert "randomness of training" in verdict and "conditional on the fixed test set" in verdict
+    assert report.split("\n\n")[2].startswith(
+        "The results that follow are those of seed 3's models alone: their interval covers the sampling of "
+        "the test images, not the randomness of training. CNN is ahead, not significantly: 99.00 %")
     rows = table_rows(report, "## Seeds")
-    assert rows == {"3": ["99.00 %", "97.50 %", "+1.50 points", "0.109"],
-                    "5": ["98.75 %", "98.50 %", "+0.25 points", "1"]}
+    assert rows == {"3": ["97.50 %", "99.00 %", "+1.50 points", "0.109"],
+                    "5": ["98.50 %", "98.75 %", "+0.25 points", "1"]}
+    assert "| Seed   |   Dense |     CNN |   CNN − Dense |   McNemar p |" in report
     assert "those of seed 3's models" in report
+
+
+def test_every_seeds_scores_are_checked(metrics, tmp_path, tiny_params):
+    write_results(metrics, "dense", [3, 14], 109_386, [0.96, 0.975], seed=5)
+    write_results(metrics, "cnn", [3], 225_034, [0.985, 0.983], seed=5)
+    set_params(tiny_params, {"seeds": [3, 5]})
+    path = tmp_path / "data" / "scores.json"
+    scores = json.loads(path.read_text())
+    scores["5"]["cnn"]["accuracy"] = 99.5  # a percentage where a fraction belongs
+    path.write_text(json.dumps(scores))
+    with pytest.raises(PipelineError, match=r"scores.json: accuracy = 99.5 is not a number from 0 to 1"):
+        run_compare(metrics, tmp_path)
 
 
 def test_one_seed_says_what_the_verdict_leaves_out(metrics, tmp_path, tiny_params):
     verdict = run_compare(metrics, tmp_path).split("\n\n")[1]
-    assert verdict.endswith("This covers the sampling of the test images only, not the randomness of "
+    assert verdict.endswith("This verdict covers the sampling of the test images only, not the randomness of "
                             "training: each model was trained once, with seed 3. "
                             "`dvc exp run -S 'seeds=[0,1,2,3,4]'` measures it too, by training each model "
                             "with five seeds.")
@@ -278,9 +352,13 @@ def set_cell(path, column, row, value):
     frame.to_csv(path, index=False)
 
 
-def set_score(path, model, value):
+def set_score(path, model, value, key="accuracy"):
+    """Edit one model's entry of seed 3 in scores.json; None removes the key."""
     scores = json.loads(path.read_text())
-    scores["3"][model]["accuracy"] = value
+    if value is None:
+        del scores["3"][model][key]
+    else:
+        scores["3"][model][key] = value
     path.write_text(json.dumps(scores).replace('"nan"', "NaN"))
 
 
@@ -302,6 +380,12 @@ def set_score(path, model, value):
      ": accuracy = '97 %' is not a number from 0 to 1"),
     ("data/predictions.csv", lambda path: set_cell(path, "cnn_seed3", 3, 10),
      ", line 5: cnn_seed3 = 10 is not a whole number from 0 to 9"),
+    ("data/scores.json", lambda path: set_score(path, "cnn", -1, "model_bytes"),
+     ": model_bytes = -1 is not a whole number >= 0"),
+    ("data/scores.json", lambda path: set_score(path, "dense", 2.5, "inference_flops"),
+     ": inference_flops = 2.5 is not a whole number >= 0"),
+    ("data/scores.json", lambda path: set_score(path, "dense", None, "training_flops"),
+     ": training_flops is missing"),
 ])
 def test_hand_edited_inputs_are_named_and_nothing_is_written(metrics, tmp_path, tiny_params, file, edit,
                                                              problem):
