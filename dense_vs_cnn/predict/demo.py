@@ -110,20 +110,28 @@ def file_stamp(path):
     return status.st_ino, status.st_size, status.st_mtime_ns
 
 
+def identity(path):
+    """(stamp, sha256) of a model file: the stamp tells a new file at a glance, the digest names it."""
+    return file_stamp(path), hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 def load_served(paths, class_names, dataset):
     """{name: Served} for the model files, checked as digits-predict checks them.
 
     Each file is stamped and hashed before Keras reads it: a file replaced in between is
     seen as changed at the next request, and read again.
     """
-    identities = {}
-    for path in map(Path, paths):
+    paths, before = [Path(path) for path in paths], {}
+    for path in paths:
         with contextlib.suppress(OSError):  # a missing file: load_models says what to do
-            identities[path] = file_stamp(path), hashlib.sha256(path.read_bytes()).hexdigest()
+            before[path] = identity(path)
     models = load_models(paths, class_names, dataset)
-    return {path.stem: Served(path, models[path.stem], identities[path][1], models[path.stem].count_params(),
-                              identities[path][0])
-            for path in map(Path, paths)}
+    served = {}
+    for path in paths:
+        stamp, sha256 = before.get(path) or identity(path)  # or it appeared while Keras read the others
+        model = models[path.stem]
+        served[path.stem] = Served(path, model, sha256, model.count_params(), stamp)
+    return served
 
 
 def refreshed(served, class_names, dataset):

@@ -20,6 +20,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import types
@@ -450,6 +451,17 @@ def test_connections_and_uploads_past_their_limits_are_refused_at_once():
         assert refusal_of(after) == (422, "notes.png: not an image Pillow can read (use PNG or JPEG)")
         for sock in arriving + idle:
             sock.close()
+
+
+def test_an_upload_with_no_room_on_disk_is_refused_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "gone"))  # where an upload over 1 MB goes
+    with in_process(Limits()) as port:
+        received = read_all(connect(port, upload_head(port, 2_000_000, "photo.png") + bytes(2_000_000)))
+    status, message = refusal_of(received)
+    gone = re.escape(str(tmp_path / "gone"))
+    assert status == 507 and re.fullmatch(
+        rf"photo.png: cannot hold the upload \(\[Errno 2\] No such file or directory: '{gone}/\w+'\): "
+        rf"free some space in {gone}, or send a smaller file", message), message
 
 
 def test_an_announced_oversize_body_is_refused_at_once(demo):
