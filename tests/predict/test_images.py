@@ -2,6 +2,8 @@ import contextlib
 import io
 import os
 import struct
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -15,6 +17,7 @@ from PIL import Image, ImageCms, ImageDraw, ImageFont
 
 from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.predict.images import CENTRE, MAX_PIXELS, WORK_SIZE, load_gray, to_mnist
+from tests.conftest import PROJECT
 
 
 def bar(height, width, top, left, bar_height, bar_width, ink=0.0, paper=1.0):
@@ -79,6 +82,55 @@ def test_decompression_bomb_is_refused_before_decoding(tmp_path):
     with warnings.catch_warnings(), pytest.raises(PipelineError, match="image too large.*8000x8000"):
         warnings.simplefilter("error")
         load_gray(tmp_path / "bomb.png")
+
+
+def sixteen_bit_bomb(folder):
+    """A 16-bit PNG of 7,071 x 7,071 pixels (50 megapixels, just under MAX_PIXELS) in about 110 KB:
+    white paper with one dark bar."""
+    pixels = np.full((7071, 7071), 65535, dtype=np.uint16)
+    pixels[2500:4500, 3400:3700] = 0
+    Image.fromarray(pixels).save(folder / "big16.png")
+    return folder / "big16.png"
+
+
+def test_a_lower_limit_refuses_a_large_image_from_its_header(tmp_path):
+    path = sixteen_bit_bomb(tmp_path)
+    assert path.stat().st_size < 200_000
+    start = time.monotonic()
+    with pytest.raises(PipelineError) as refusal:
+        load_gray(path, max_pixels=16_000_000)
+    assert time.monotonic() - start < 0.5  # the header only: decoding it takes seconds
+    assert str(refusal.value) == (
+        f"{path}: image too large (7071x7071 pixels); the limit is 16,000,000 pixels: "
+        "shrink it first (a digit needs no more than a few hundred pixels a side)")
+
+
+def test_memory_is_the_decoded_image_not_float_copies_of_it(tmp_path):
+    """The 50-megapixel 16-bit PNG used to cost 1 GB: float64 copies of every pixel. It is now
+    shrunk in Pillow first, so that what it costs is about the 100 MB Pillow decodes it to."""
+    path = sixteen_bit_bomb(tmp_path)
+    # VmHWM, this process's peak RSS (ru_maxrss would start at the size of the pytest that forked it).
+    script = ("import re, sys\n"
+              "from dense_vs_cnn.predict.images import load_gray, to_mnist\n"
+              "def peak(): return int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read())[1])\n"
+              "before = peak()\n"
+              "field = to_mnist(load_gray(sys.argv[1]))\n"
+              "print(peak() - before, field.max())\n")
+    result = subprocess.run([sys.executable, "-c", script, str(path)], cwd=PROJECT, capture_output=True,
+                            text=True, check=True, timeout=120)
+    grown_kib, ink = result.stdout.split()
+    decoded_kib = 7071 * 7071 * 2 / 1024  # Pillow holds 2 bytes a pixel
+    print(f"\nmaximum RSS grew by {int(grown_kib) / 1024:.0f} MiB; the decoded image is "
+          f"{decoded_kib / 1024:.0f} MiB")
+    assert float(ink) > 0.9 and int(grown_kib) < 2 * decoded_kib
+
+
+def test_a_nan_in_a_large_float_image_survives_the_shrinking(tmp_path):
+    values = np.ones((3000, 3000), dtype=np.float32)
+    values[1234, 2345] = np.nan  # Pillow's extrema skip NaN: the shrunk image must still hold it
+    Image.fromarray(values).save(tmp_path / "nan.tif")
+    with pytest.raises(PipelineError, match="nan.tif: F pixels below 0, NaN or infinite"):
+        load_gray(tmp_path / "nan.tif")
 
 
 def test_truncated_image_is_damaged(tmp_path):
@@ -202,6 +254,17 @@ def test_every_mode_and_bit_depth_reads_as_its_8_bit_equivalent(tmp_path, varian
     eight_bit = load_gray(save(Image.fromarray(gray), tmp_path / "8-bit.png"))
     np.testing.assert_allclose(load_gray(path), eight_bit, rtol=0, atol=tolerance)
     np.testing.assert_allclose(to_mnist(load_gray(path)), to_mnist(eight_bit), rtol=0, atol=2 * tolerance)
+
+
+@pytest.mark.parametrize("variant", ["16-bit PNG", "16-bit big-endian TIFF", "float TIFF, 0 to 1",
+                                     "palette PNG, transparent paper", "RGBA PNG, transparent red paper"])
+def test_large_images_are_shrunk_in_their_own_mode_and_read_the_same(tmp_path, variant):
+    # 26 times the drawn digit: 2600x3380, shrunk in Pillow (box filter) before it becomes floats.
+    gray = np.asarray(Image.fromarray(drawn_digit()).resize((2600, 3380), Image.Resampling.NEAREST))
+    write, mode, _ = VARIANTS[variant]
+    path = write(gray, tmp_path)
+    eight_bit = load_gray(save(Image.fromarray(gray), tmp_path / "8-bit.png"))
+    np.testing.assert_allclose(to_mnist(load_gray(path)), to_mnist(eight_bit), rtol=0, atol=0.01)
 
 
 def test_a_1_bit_image_reads_as_black_and_white(tmp_path):

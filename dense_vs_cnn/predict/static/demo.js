@@ -1,7 +1,8 @@
 // Draw with a mouse, pen or finger (pointer events). On each release the canvas is posted
 // as a PNG to api/predict, which prepares it exactly as digits-predict does and answers
 // with the 28x28 image the models saw and each model's top 3. An uploaded file takes the
-// same way. Answers to an older drawing than the latest one are dropped.
+// same way. Answers to an older drawing than the latest one are dropped. Each answer says
+// which model files answered (sha256, parameters): the server reads a retrained model again.
 "use strict";
 
 const canvas = document.getElementById("canvas");
@@ -13,6 +14,7 @@ const INK = 18;  // stroke width in canvas pixels: about what a finger draws at 
 let drawing = false;
 let last = null;
 let latest = 0;  // number of the latest request; older answers are ignored
+let maxUpload = Infinity;  // bytes the server takes (api/info): a larger file is refused here, unsent
 
 function show(text, isError = false) {
   message.textContent = text;
@@ -81,21 +83,35 @@ document.getElementById("upload").addEventListener("change", (event) => {
   if (!file) return;
   const started = performance.now();
   clearAll();
+  event.target.value = "";  // choosing the same file again is a new upload
+  if (file.size > maxUpload) {  // the server's own words, without sending megabytes to be refused
+    show(`${file.name}: larger than ${maxUpload.toLocaleString("en-US")} bytes: shrink it first`, true);
+    return;
+  }
   show("asking the models…");
   send(file, file.name, started);
-  event.target.value = "";  // choosing the same file again is a new upload
 });
+
+async function ask(url, options) {
+  // The server's refusals are JSON {error}; anything else (a proxy's page) is shown as it came.
+  const response = await fetch(url, options);
+  const text = await response.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    return {error: `HTTP ${response.status} from the server: ${text.slice(0, 200)}`};
+  }
+}
 
 async function send(image, name, started) {
   const mine = ++latest;
   let reply;
   try {
-    const response = await fetch("api/predict?name=" + encodeURIComponent(name), {
+    reply = await ask("api/predict?name=" + encodeURIComponent(name), {
       // The bytes rather than the Blob: browsers' developer tools (and the tests) then see the body.
       method: "POST", body: await image.arrayBuffer(),
       headers: {"Content-Type": image.type || "application/octet-stream"},
     });
-    reply = await response.json();
   } catch (error) {
     reply = {error: `no answer from the server (${error.message}): is digits-demo still running?`};
   }
@@ -107,7 +123,8 @@ async function send(image, name, started) {
     return;
   }
   showSeen(reply.image);
-  showAnswers(reply.models);
+  showAnswers(reply.models, reply.served);
+  showServed(reply.served);
   show(`answered in ${Math.round(performance.now() - started)} ms`);
 }
 
@@ -119,7 +136,7 @@ function showSeen(rows) {
   seen.putImageData(pixels, 0, 0);
 }
 
-function showAnswers(models) {
+function showAnswers(models, served) {
   answers.replaceChildren(...Object.entries(models).map(([model, best]) => {
     const card = element("div", "model");
     card.dataset.model = model;
@@ -134,20 +151,39 @@ function showAnswers(models) {
                  element("span", "value", `${(100 * probability).toFixed(1)}%`));
       card.append(row);
     }
+    const file = served[model];
+    card.append(element("p", "about", `sha256 ${file.sha256.slice(0, 12)} · `
+                        + `${file.parameters.toLocaleString("en-US")} parameters`));
+    if (file.problem) card.append(element("p", "stale error", file.problem));
     return card;
   }));
 }
 
+let dataset = "";
+
+function showServed(served) {
+  // Which files answer: a model retrained on disk shows here with its new sha256.
+  const models = Object.entries(served).map(
+    ([name, file]) => `${name} (${file.path}, sha256 ${file.sha256.slice(0, 12)})`);
+  document.getElementById("about").textContent =
+    `models: ${models.join(", ") || "none"} · classes of ${dataset}`;
+}
+
 async function start() {
   clearAll();
-  const info = await (await fetch("api/info")).json();
+  const info = await ask("api/info");
+  if (info.error) {  // e.g. refused by the server's Host check
+    show(info.error, true);
+    return;
+  }
+  maxUpload = info.max_upload;
+  dataset = info.dataset;
   if (info.problem) {
     const problem = document.getElementById("problem");
     problem.textContent = `${info.problem}, then start digits-demo again.`;
     problem.hidden = false;
   }
-  document.getElementById("about").textContent =
-    `models: ${info.models.join(", ") || "none"} · classes of ${info.dataset}`;
+  showServed(info.models);
 }
 
 start();
