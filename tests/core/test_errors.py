@@ -69,7 +69,16 @@ def as_nobody():
         pytest.skip("needs root and setpriv to run a command as another user")
     folder = Path(tempfile.mkdtemp(prefix="locked-"))  # pytest's tmp_path is private to root
     folder.chmod(0o755)
-    yield ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"], folder
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    # nobody must reach this Python and the project: not so under a private folder (mktemp -d, /root)
+    probe = run([*nobody, sys.executable, "-c", "import dense_vs_cnn.core.errors"], cwd=folder, check=False,
+                env=ENV)
+    if probe.returncode != 0:
+        shutil.rmtree(folder)
+        reason = (probe.stderr.strip().splitlines() or ["no output"])[-1]
+        pytest.skip(f"user nobody cannot run {sys.executable} with this project (a parent folder is "
+                    f"private): {reason}")
+    yield nobody, folder
     shutil.rmtree(folder)
 
 
