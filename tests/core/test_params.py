@@ -39,6 +39,10 @@ def write_text(tmp_path, text):
     return path
 
 
+SEEDS = "seeds:\n- 3\n"  # as params.yaml writes them
+SEEDS_LINE = (PROJECT / "params.yaml").read_text().splitlines().index("seeds:") + 1
+
+
 def edited(*replacements):
     """The project's params.yaml as text, each (old, new) replaced once."""
     text = (PROJECT / "params.yaml").read_text()
@@ -197,18 +201,18 @@ def billion_laughs():
 @pytest.mark.parametrize(("text", "expected"), [
     (edited(("# Every knob", "# Caf\xe9: every knob")).encode("latin-1"),  # a non-UTF-8 byte in a comment
      r"params.yaml: byte 0xe9 on line 1 is not UTF-8 \(DVC refuses the file too\): save it as UTF-8"),
-    (edited(("seeds: [3]", "seeds: " + "[" * 500 + "3" + "]" * 500)),
-     r"params.yaml, line 11: nested more than 10 levels deep \(params.yaml needs 3\): check its brackets"),
+    (edited((SEEDS, "seeds: " + "[" * 500 + "3" + "]" * 500 + "\n")),
+     rf"params.yaml, line {SEEDS_LINE}: nested more than 10 levels deep \(params.yaml needs 3\): check its"),
     (billion_laughs(), r"params.yaml, line 1: YAML anchor &lol0 is not allowed in params.yaml \(it needs no "
                        r"anchors or aliases\): write the value out"),
-    (edited(("seeds: [3]", "seeds: &s [3]"),
+    (edited((SEEDS, "seeds: &s [3]\n"),
             ("evaluate:\n  batch_size: 1000", "evaluate:\n  batch_size: *s")),
-     "params.yaml, line 11: YAML anchor &s is not allowed"),
-    (edited(("seeds: [3]", "seeds: [3\x07]")),
+     f"params.yaml, line {SEEDS_LINE}: YAML anchor &s is not allowed"),
+    (edited((SEEDS, "seeds: [3\x07]\n")),
      "params.yaml is not valid YAML: unacceptable character #x0007: special characters are not allowed"),
-    (edited(("seeds: [3]", "seeds: !!python/object/apply:os.system ['true']")),
+    (edited((SEEDS, "seeds: !!python/object/apply:os.system ['true']\n")),
      "params.yaml is not valid YAML: could not determine a constructor for the tag "
-     r"'tag:yaml.org,2002:python/object/apply:os.system' \(line 11, column 8\)"),
+     rf"'tag:yaml.org,2002:python/object/apply:os.system' \(line {SEEDS_LINE}, column 8\)"),
 ])
 def test_files_that_crashed_or_hung_the_parser_are_one_line(tmp_path, monkeypatch, text, expected):
     monkeypatch.chdir(tmp_path)
@@ -317,7 +321,7 @@ def test_params_and_result_files_agree_on_what_a_number_is(value):
 # --- The same meaning as DVC's -------------------------------------------------------------------
 
 # Values PyYAML (YAML 1.1) read otherwise than DVC (YAML 1.2): octal 8, sexagesimal 90, true, a string.
-YAML_1_1_TRAPS = [("seeds: [3]", "seeds: [010]"), ("  epochs: 5", "  epochs: 010"),
+YAML_1_1_TRAPS = [(SEEDS, "seeds: [010]\n"), ("  epochs: 5", "  epochs: 010"),
                   ("  learning_rate: 0.001  # Keras'", "  learning_rate: 1e-3  # Keras'"),
                   ("  dense_units: 128", "  dense_units: 1:30"),
                   ("  public_mirrors: true", "  public_mirrors: yes")]

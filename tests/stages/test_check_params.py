@@ -11,8 +11,18 @@ import yaml
 
 from stages.check_params import CHECKED
 from stages.check_params import main as check_params
-from tests.conftest import PROJECT, dvc, make_pipeline_repo, run, set_params, stages_run
+from tests.conftest import (
+    PROJECT,
+    copy_project,
+    dvc,
+    make_pipeline_repo,
+    run,
+    set_params,
+    stages_cached,
+    stages_run,
+)
 
+SEEDS_LINE = (PROJECT / "params.yaml").read_text().splitlines().index("seeds:") + 1
 ENV = {"PYTHONPATH": str(PROJECT)}  # this checkout's code, run from a temporary folder
 STAGES = yaml.safe_load((PROJECT / "dvc.yaml").read_text())["stages"]
 # Every entry point that reads params.yaml, as its user runs it (stage arguments from dvc.yaml).
@@ -36,7 +46,7 @@ def latin_1(path):
 
 
 def nested(path):
-    path.write_text((PROJECT / "params.yaml").read_text().replace("seeds: [3]", "seeds: " + "[" * 500))
+    path.write_text((PROJECT / "params.yaml").read_text().replace("seeds:\n- 3\n", "seeds: " + "[" * 500))
 
 
 def fifo(path):
@@ -52,7 +62,7 @@ def huge(path):
 # stderr, 124 s of parsing, or a hang (a FIFO is never done being read).
 PROBLEMS = {
     latin_1: "params.yaml: byte 0xe9 on line 1 is not UTF-8 (DVC refuses the file too): save it as UTF-8",
-    nested: "params.yaml, line 11: nested more than 10 levels deep (params.yaml needs 3)",
+    nested: f"params.yaml, line {SEEDS_LINE}: nested more than 10 levels deep (params.yaml needs 3)",
     laughs: "params.yaml, line 1: YAML anchor &lol0 is not allowed in params.yaml",
     huge: "params.yaml is larger than 100,000 bytes (the project's is 4 KB): restore it",
     fifo: "params.yaml is not a regular file: replace it with the project's params file",
@@ -116,3 +126,14 @@ def test_a_seed_that_is_shell_code_never_reaches_a_shell(tmp_path):
     experiment = dvc("exp", "run", "-S", f"seeds={seeds!r}".replace("'", '"'), cwd=repo, check=False)
     assert experiment.returncode != 0 and not pwned.exists(), experiment.stdout + experiment.stderr
     assert experiment.stderr.splitlines().count(expected) == 1, experiment.stderr
+
+
+@pytest.mark.e2e
+def test_a_params_change_reruns_only_the_check_and_going_back_is_cached(built_project, tmp_path):
+    repo = copy_project(built_project[0], tmp_path / "repo")
+    set_params(repo / "params.yaml", {"download.timeout_seconds": 5})  # a key only check_params tracks
+    changed = dvc("repro", cwd=repo).stdout
+    assert stages_run(changed, check=True) == ["check_params"], changed
+    run(["git", "checkout", "params.yaml"], cwd=repo)
+    back = dvc("repro", cwd=repo).stdout
+    assert stages_cached(back, check=True) == ["check_params"] and stages_run(back, check=True) == [], back
