@@ -58,8 +58,8 @@ def test_params_yaml_is_read_once_however_many_ask(tmp_path, monkeypatch):
     assert model_paths("cnn") == [Path("models/seed-3/cnn.keras")] and model_paths("all") == []  # untrained
     after = _read_once.cache_info()
     assert (after.misses - before.misses, after.hits - before.hits) == (1, 3)
-    (tmp_path / "params.yaml").write_text((PROJECT / "params.yaml").read_text().replace("[3]", "[8]"))
-    assert default_model() == Path("models/seed-8/cnn.keras")  # a new version is read again
+    (tmp_path / "params.yaml").write_text((PROJECT / "params.yaml").read_text().replace("- 3\n", "- 80\n", 1))
+    assert default_model() == Path("models/seed-80/cnn.keras")  # a new version is read again
 
 
 def test_no_model_says_run_dvc_repro(tmp_path, monkeypatch):
