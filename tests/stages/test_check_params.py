@@ -13,7 +13,6 @@ from stages.check_params import CHECKED
 from stages.check_params import main as check_params
 from tests.conftest import (
     PROJECT,
-    copy_project,
     dvc,
     make_pipeline_repo,
     run,
@@ -108,32 +107,44 @@ def test_its_output_is_the_same_bytes_whatever_the_params(tmp_path, tiny_params)
     assert (tmp_path / "first.txt").read_bytes() == (tmp_path / "second.txt").read_bytes() == CHECKED.encode()
 
 
+def assert_stopped_by_check_params(result, pwned):
+    """Nothing ran after check_params, and its one line is what the user reads."""
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and not pwned.exists(), output
+    assert stages_run(result.stdout, check=True) == ["check_params"], result.stdout
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.stderr
+    assert errors[0].startswith("error: params.yaml: seeds = ['3; touch ")  # the value, cut to 80 characters
+    assert errors[0].endswith("is invalid: expected a non-empty list of distinct integers from 0 to "
+                              "4294967295, e.g. [0, 1, 2]"), errors[0]
+    assert "ERROR: failed to reproduce 'check_params'" in result.stderr
+
+
 @pytest.mark.e2e
 def test_a_seed_that_is_shell_code_never_reaches_a_shell(tmp_path):
     """DVC pastes ${item.seed} unquoted into the train commands: check_params runs first and stops it."""
     repo = make_pipeline_repo(tmp_path)
+    dvc("repro", "preprocess", cwd=repo)  # a project whose data is there: only the params change
     pwned = tmp_path / "PWNED"
     seeds = [f"3; touch {pwned} #"]
-    expected = (f"error: params.yaml: seeds = {seeds!r} is invalid: expected a non-empty list of distinct "
-                "integers from 0 to 4294967295, e.g. [0, 1, 2]")
     set_params(repo / "params.yaml", {"seeds": seeds})
-    repro = dvc("repro", cwd=repo, check=False)
-    assert repro.returncode != 0 and not pwned.exists(), repro.stdout + repro.stderr
-    assert repro.stderr.splitlines().count(expected) == 1, repro.stderr
-    assert "train_dense" not in stages_run(repro.stdout), repro.stdout
+    # The whole pipeline, and each stage whose command pastes a seed, as a target: it depends on
+    # check_params, so check_params runs before it (not just first in dvc.yaml's order).
+    for targets in ([], ["train_dense"], ["train_cnn"], ["compare"]):
+        assert_stopped_by_check_params(dvc("repro", *targets, cwd=repo, check=False), pwned)
     run(["git", "checkout", "params.yaml"], cwd=repo)
     # An experiment edits params.yaml, then reproduces: the same path, the same stop.
     experiment = dvc("exp", "run", "-S", f"seeds={seeds!r}".replace("'", '"'), cwd=repo, check=False)
-    assert experiment.returncode != 0 and not pwned.exists(), experiment.stdout + experiment.stderr
-    assert experiment.stderr.splitlines().count(expected) == 1, experiment.stderr
+    assert_stopped_by_check_params(experiment, pwned)
 
 
 @pytest.mark.e2e
-def test_a_params_change_reruns_only_the_check_and_going_back_is_cached(built_project, tmp_path):
-    repo = copy_project(built_project[0], tmp_path / "repo")
+def test_a_params_change_reruns_only_the_check_and_going_back_is_cached(tmp_path):
+    repo = make_pipeline_repo(tmp_path)
+    dvc("repro", "train_dense", cwd=repo)  # check_params, download, preprocess, train_dense@3
     set_params(repo / "params.yaml", {"download.timeout_seconds": 5})  # a key only check_params tracks
-    changed = dvc("repro", cwd=repo).stdout
+    changed = dvc("repro", "train_dense", cwd=repo).stdout
     assert stages_run(changed, check=True) == ["check_params"], changed
     run(["git", "checkout", "params.yaml"], cwd=repo)
-    back = dvc("repro", cwd=repo).stdout
+    back = dvc("repro", "train_dense", cwd=repo).stdout
     assert stages_cached(back, check=True) == ["check_params"] and stages_run(back, check=True) == [], back
