@@ -47,15 +47,18 @@ DISTRIBUTIONS = ("auto", "none", "mirrored", "multi_worker")  # dense_vs_cnn/mod
 # Keras mixed-precision policies: bfloat16 pays off on CPUs with AVX512_BF16/AMX and on GPUs.
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
-MAX_BYTES = 100_000  # the project's file is 4 KB: a larger one is a mistake, not params
+MAX_BYTES = 100_000  # the project's file takes 3.5 KB: a larger one is a mistake, not params
 MAX_DEPTH = 10  # params.yaml nests 3 deep (sections, their keys, lists); YAML parsers recurse on nesting
 SHOWN = 80  # characters of a value a message prints at most: a message stays one line
 
 
+def cut(text, limit=SHOWN):
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def shown(value):
     """repr(value), cut to SHOWN characters."""
-    text = repr(value)
-    return text if len(text) <= SHOWN else text[:SHOWN - 3] + "..."
+    return cut(repr(value))
 
 
 def is_number(value):
@@ -72,7 +75,7 @@ def _read_text(path):
         raise PipelineError(f"{path} not found: run the stage from the project root") from None
     if not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block or never end
         raise PipelineError(f"{path} is not a regular file: replace it with the project's params file")
-    too_large = (f"{path} is larger than {MAX_BYTES:,} bytes (the project's is 4 KB): restore it "
+    too_large = (f"{path} is larger than {MAX_BYTES:,} bytes (params take a few KB): restore it "
                  f"(`git checkout -- {path}`) and keep only the params in it")
     if info.st_size > MAX_BYTES:
         raise PipelineError(too_large)
@@ -93,10 +96,9 @@ def _yaml_problem(path, error):
     problem = getattr(error, "problem", None) or str(error).splitlines()[0]
     if getattr(error, "context", None):
         problem = f"{error.context}: {problem}"
-    if len(problem) > 2 * SHOWN:
-        problem = problem[:2 * SHOWN - 3] + "..."
     mark = getattr(error, "problem_mark", None)
     where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+    problem = cut(problem, 2 * SHOWN)
     return f"{path} is not valid YAML: {problem}{where}: fix it, or restore it (`git checkout -- {path}`)"
 
 
@@ -107,7 +109,7 @@ def _check_structure(text, path):
         line = event.start_mark.line + 1
         if isinstance(event, NodeEvent) and event.anchor is not None:
             kind = "alias *" if isinstance(event, AliasEvent) else "anchor &"
-            raise PipelineError(f"{path}, line {line}: YAML {kind}{event.anchor[:SHOWN]} is not allowed in "
+            raise PipelineError(f"{path}, line {line}: YAML {kind}{cut(event.anchor)} is not allowed in "
                                 "params.yaml (it needs no anchors or aliases): write the value out")
         if isinstance(event, CollectionStartEvent):
             depth += 1

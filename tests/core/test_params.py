@@ -233,7 +233,7 @@ def test_a_100_mb_file_is_refused_before_it_is_read(tmp_path):
     os.truncate(path, 100_000_000)  # sparse: the size is what is checked
     start = time.perf_counter()
     with pytest.raises(PipelineError, match=rf"params.yaml is larger than {MAX_BYTES:,} bytes "
-                                            r"\(the project's is 4 KB\): restore it "
+                                            r"\(params take a few KB\): restore it "
                                             r"\(`git checkout -- .*params.yaml`\)"):
         load_params(path)
     assert time.perf_counter() - start < 0.5

@@ -63,7 +63,7 @@ PROBLEMS = {
     latin_1: "params.yaml: byte 0xe9 on line 1 is not UTF-8 (DVC refuses the file too): save it as UTF-8",
     nested: f"params.yaml, line {SEEDS_LINE}: nested more than 10 levels deep (params.yaml needs 3)",
     laughs: "params.yaml, line 1: YAML anchor &lol0 is not allowed in params.yaml",
-    huge: "params.yaml is larger than 100,000 bytes (the project's is 4 KB): restore it",
+    huge: "params.yaml is larger than 100,000 bytes (params take a few KB): restore it",
     fifo: "params.yaml is not a regular file: replace it with the project's params file",
 }
 
