@@ -31,6 +31,7 @@ except ImportError:
 
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
+from dense_vs_cnn.core.params import load_params  # noqa: E402
 from tests.conftest import make_pipeline_repo  # noqa: E402  (one copy of the set-up code)
 
 GIB = 1024**3
@@ -102,7 +103,7 @@ def accuracies(repo):
 
 def fit_seconds(repo):
     """{model: training seconds} of the first seed's models, from timings/seed-<seed>/<model>_train.json."""
-    seed = yaml.safe_load((repo / "params.yaml").read_text())["seeds"][0]
+    seed = load_params(repo / "params.yaml").seeds[0]
     return {model: json.loads((repo / "timings" / f"seed-{seed}" / f"{model}_train.json").read_text())
             ["train_seconds"] for model in ("dense", "cnn")}
 
@@ -112,7 +113,7 @@ def inference_seconds(repo):
     import keras
     import numpy as np
 
-    batch_size = yaml.safe_load((repo / "params.yaml").read_text())["evaluate"]["batch_size"]
+    batch_size = load_params(repo / "params.yaml").evaluate.batch_size
     times = {}
     for model, layout in (("dense", "flat"), ("cnn", "channel")):
         network = keras.saving.load_model(repo / "models" / f"{model}.keras", safe_mode=True)

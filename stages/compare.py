@@ -87,12 +87,12 @@ def main(argv=None):
     parser.add_argument("--figures", required=True, help="folder for the PNG figures")
     parser.add_argument("--report", required=True, help="Markdown file to write")
     args = parser.parse_args(argv)
-    params = load_params(FOOTER_SECTIONS)
-    settings, dataset = params["compare"], get_dataset(params["data"]["dataset"])
-    words = STRINGS[settings["language"]]
-    seeds, num_classes = params["seeds"], len(dataset.class_names)
+    params = load_params()
+    settings, dataset = params.compare, get_dataset(params.data.dataset)
+    words = STRINGS[settings.language]
+    seeds, num_classes = params.seeds, len(dataset.class_names)
     results = load_results(args, args.models, seeds[0], num_classes)
-    pair = head_to_head(results, num_classes, settings["bootstrap_samples"], settings["bootstrap_seed"],
+    pair = head_to_head(results, num_classes, settings.bootstrap_samples, settings.bootstrap_seed,
                         MOST_CONFUSED_PAIRS)
     seed_scores, seed_predictions = load_seeds(args, args.models, seeds, num_classes)
     comparison = Comparison(results=results, pair=pair,
@@ -106,12 +106,12 @@ def main(argv=None):
     report_folder = Path(args.report).parent
     links = {key: Path(os.path.relpath(path, report_folder)).as_posix() for key, path in paths.items()}
     reproducibility = {
-        "dataset": params["data"]["dataset"], "dataset_name": dataset.display_name,
+        "dataset": params.data.dataset, "dataset_name": dataset.display_name,
         "files": list(dataset.files.values()),
         "code_digest": code_digest(args.code), "code_paths": args.code,
         "versions": {"Python": platform.python_version(),
                      **{name: version(package) for name, package in PACKAGES.items()}},
-        "params": {**params, "data": {"dataset": params["data"]["dataset"]}},  # what dvc.yaml tracks
+        "params": params.model_dump(include=set(FOOTER_SECTIONS)),  # what dvc.yaml tracks
     }
     write_text(args.report, build_report(comparison, links, reproducibility, words, args.metrics_dir))
     print(f"wrote {args.report} and its figures in {args.figures}")

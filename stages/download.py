@@ -21,15 +21,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="Download and verify the dataset's IDX files.")
     parser.add_argument("--out", required=True, help="folder to write the .gz files to")
     args = parser.parse_args(argv)
-    params = load_params(["data", "download"])
-    dataset = get_dataset(params["data"]["dataset"])
-    settings = params["download"]
-    mirrors = settings["mirrors"] + (list(dataset.mirrors) if settings["public_mirrors"] else [])
+    params = load_params()
+    dataset = get_dataset(params.data.dataset)
+    settings = params.download
+    mirrors = settings.mirrors + (list(dataset.mirrors) if settings.public_mirrors else [])
     download(
         files=dataset.downloads(),
         sources=sources_from(mirrors, os.environ),
         out_dir=args.out,
-        timeout=settings["timeout_seconds"],
+        timeout=settings.timeout_seconds,
         offline_copy=(dataset.offline_copy, dataset.offline_note),
     )
 

@@ -66,8 +66,8 @@ def main(argv=None):
     parser.add_argument("--timing", required=True, help="where to log inference speed (JSON, not a result)")
     parser.add_argument("--out-dir", required=True, help="folder for the first seed's plot data (CSV)")
     args = parser.parse_args(argv)
-    params = load_params(["seeds", "evaluate"])
-    seeds, batch_size = params["seeds"], params["evaluate"]["batch_size"]
+    params = load_params()
+    seeds, batch_size = params.seeds, params.evaluate.batch_size
     labels = load_array(args.labels)
 
     from dense_vs_cnn.evaluation.scoring import check_input_shape, mean_over_seeds, score_seeds  # TensorFlow

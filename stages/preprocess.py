@@ -22,16 +22,16 @@ def main(argv=None):
     parser.add_argument("--raw", required=True, help="folder holding the downloaded .gz files")
     parser.add_argument("--out", required=True, help="folder to write the .npy tensors to")
     args = parser.parse_args(argv)
-    params = load_params(["data", "preprocess"])
-    dataset = get_dataset(params["data"]["dataset"])
+    params = load_params()
+    dataset = get_dataset(params.data.dataset)
     files = {role: Path(args.raw, name) for role, (name, _) in dataset.files.items()}
 
-    settings = params["preprocess"]
+    settings = params.preprocess
     train, val = validation_split(
-        *load_split(files["train_images"], files["train_labels"], settings["max_examples"]),
-        settings["validation_fraction"],
+        *load_split(files["train_images"], files["train_labels"], settings.max_examples),
+        settings.validation_fraction,
     )
-    test = load_split(files["test_images"], files["test_labels"], settings["max_examples"])
+    test = load_split(files["test_images"], files["test_labels"], settings.max_examples)
     for split, (images, labels) in {"train": train, "val": val, "test": test}.items():
         for layout, tensor in to_tensors(images).items():
             save_array(Path(args.out, f"{split}_{layout}.npy"), tensor)

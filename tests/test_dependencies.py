@@ -100,6 +100,17 @@ def test_the_report_digest_covers_exactly_the_code_compare_depends_on():
     assert code == [dep for dep in compare["deps"] if dep.startswith(PACKAGES)]
 
 
-def test_stages_holds_the_six_scripts_and_nothing_else():
+def test_stages_holds_one_script_per_stage_and_nothing_else():
     scripts = {path.name for path in (PROJECT / "stages").iterdir() if path.name != "__pycache__"}
     assert scripts == {f"{name}.py" for name in STAGES}
+
+
+def test_every_command_that_interpolates_a_param_waits_for_check_params():
+    # DVC pastes ${...} into the shell command unquoted: a seed "3; rm -rf ~ #" would run.
+    checked = STAGES["check_params"]["outs"]
+    interpolating = [name for name, stage in STAGES.items() if "${" in stage["cmd"]]
+    assert {"train_dense", "train_cnn", "compare"} <= set(interpolating)
+    for name in interpolating:
+        assert set(checked) <= set(STAGES[name]["deps"]), name
+    assert "${" not in STAGES["check_params"]["cmd"]
+    assert STAGES["check_params"]["params"] == [{"params.yaml": None}]  # every param, whatever its section

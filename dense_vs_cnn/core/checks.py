@@ -22,6 +22,7 @@ import pandas as pd
 from dense_vs_cnn.core.datasets import IMAGE_SIZE
 from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.core.files import load_array
+from dense_vs_cnn.core.params import is_number
 
 # The layouts `preprocess` writes: flat for the dense network, one channel for the CNN.
 LAYOUTS = {"flat": (IMAGE_SIZE**2,), "channel": (IMAGE_SIZE, IMAGE_SIZE, 1)}
@@ -112,8 +113,7 @@ class Rule:
         return f"{kind} >= {self.low:g}"
 
     def accepts(self, value):
-        return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-                and self.low <= value <= self.high and (not self.whole or value == int(value)))
+        return is_number(value) and self.low <= value <= self.high and (not self.whole or value == int(value))
 
 
 FRACTION, NON_NEGATIVE, COUNT = Rule(0, 1), Rule(0), Rule(0, whole=True)

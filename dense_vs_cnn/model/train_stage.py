@@ -26,16 +26,16 @@ def train_stage(section, architecture, argv=None):
     parser.add_argument("--history", required=True, help="per-epoch history CSV")
     parser.add_argument("--timing", required=True, help="where to log the wall time of fit (JSON)")
     args = parser.parse_args(argv)
-    params = load_params(["data", "train", section])  # before importing TensorFlow: fail fast
+    params = load_params()  # before importing TensorFlow: fail fast
     for output in (args.model, args.history):
         refuse_linked_folder(output)  # before training, not after
     seed = check_seed(args.seed)
-    settings, distribution = params[section], params["train"]["distribution"]
-    if distribution == "multi_worker" and settings["steps_per_execution"] != 1:
+    settings, distribution = getattr(params, section), params.train.distribution
+    if distribution == "multi_worker" and settings.steps_per_execution != 1:
         # Keras 3.15's multi-step loop fails across workers (a placeholder is never fed).
         raise PipelineError(f"params.yaml: train.distribution = multi_worker needs "
-                            f"{section}.steps_per_execution = 1, not {settings['steps_per_execution']}")
-    num_classes = len(get_dataset(params["data"]["dataset"]).class_names)
+                            f"{section}.steps_per_execution = 1, not {settings.steps_per_execution}")
+    num_classes = len(get_dataset(params.data.dataset).class_names)
     train, val = load_examples(*args.train, num_classes), load_examples(*args.val, num_classes)
 
     from dense_vs_cnn.model.saving import save_model  # these import TensorFlow

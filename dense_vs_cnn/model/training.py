@@ -82,23 +82,24 @@ def check_converged(history, learning_rate):
 
 
 def train(architecture, settings, train, val, *, num_classes, seed, distribution):
-    """Build, compile and fit `architecture` with the train_* section `settings`.
+    """Build, compile and fit `architecture` with the train_* section `settings` (core/params.py
+    TrainDense or TrainCnn).
 
     Returns (model, history, seconds). `train` and `val` are (images, labels) pairs.
     """
     strategy = distribution_strategy(distribution)  # multi-worker needs it before any other op
-    keras.mixed_precision.set_global_policy(settings["precision"])
+    keras.mixed_precision.set_global_policy(settings.precision)
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
-    layer_settings = {key: value for key, value in settings.items() if key not in TRAINING_KEYS}
-    total_steps = settings["epochs"] * math.ceil(len(train[1]) / settings["batch_size"])
+    layer_settings = settings.model_dump(exclude=set(TRAINING_KEYS))  # the architecture keys
+    total_steps = settings.epochs * math.ceil(len(train[1]) / settings.batch_size)
     with strategy.scope():  # variables are created (mirrored) where the strategy says
         model = ARCHITECTURES[architecture](train[0].shape[1:], num_classes, **layer_settings)
-        learning_rate = make_learning_rate(settings["learning_rate"], settings["learning_rate_schedule"],
+        learning_rate = make_learning_rate(settings.learning_rate, settings.learning_rate_schedule,
                                            total_steps)
-        compile_model(model, settings["optimizer"], learning_rate, settings["loss"],
-                      settings["steps_per_execution"])
-    history, seconds = fit(model, train, val, epochs=settings["epochs"], batch_size=settings["batch_size"],
-                           loss=settings["loss"])
-    check_converged(history, settings["learning_rate"])
+        compile_model(model, settings.optimizer, learning_rate, settings.loss,
+                      settings.steps_per_execution)
+    history, seconds = fit(model, train, val, epochs=settings.epochs, batch_size=settings.batch_size,
+                           loss=settings.loss)
+    check_converged(history, settings.learning_rate)
     return model, history, seconds

@@ -20,9 +20,16 @@ from PIL import Image
 
 from dense_vs_cnn.core.datasets import DATASETS, get_dataset
 from dense_vs_cnn.core.errors import PipelineError, printable, run_stage
-from dense_vs_cnn.core.params import load_params
 from dense_vs_cnn.predict.images import load_gray, to_mnist
-from dense_vs_cnn.predict.models import MODELS_DIR, classify, default_model, load_models, model_paths, ranked
+from dense_vs_cnn.predict.models import (
+    MODELS_DIR,
+    classify,
+    default_model,
+    load_models,
+    model_paths,
+    project_params,
+    ranked,
+)
 
 MODEL_HELP = ("a .keras model, an artifact name from dvc.yaml (cnn, dense), or `all` for both models "
               "of the first seed (models/seed-<first of params.yaml's seeds>/)")
@@ -59,7 +66,7 @@ def dataset_name(choice):
     if choice or not Path("params.yaml").exists():
         return choice or "mnist"
     try:
-        return load_params(["data"])["data"]["dataset"]
+        return project_params().data.dataset
     except PipelineError as error:
         raise PipelineError(f"{error} (read for the class names: pass --dataset to leave it aside)") from None
 

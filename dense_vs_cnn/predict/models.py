@@ -4,9 +4,12 @@
 entry of params.yaml's `seeds`; the first seed's serve by default. dvc.yaml's
 `artifacts:` section names them, so `--model cnn` means the path dvc.yaml gives the `cnn`
 artifact (DVC fills in the first seed). Paths are relative to the project root, where
-both commands run.
+both commands run. params.yaml is read once per process (`project_params`), however many
+of these ask for it.
 """
 
+import functools
+import os
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +18,7 @@ import yaml
 from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.core.params import load_params
 
+PARAMS_FILE = Path("params.yaml")
 MODELS_DIR = Path("models")
 MODELS_FOLDER = "seed-{seed}"  # under MODELS_DIR: where dvc.yaml's train stages save each seed's models
 DEFAULT_MODEL = "cnn.keras"
@@ -22,7 +26,28 @@ TOP = 3  # how many classes each answer lists
 BATCH_SIZE = 256  # images per call into a model: bounded memory for folders of many images
 
 
-def models_folder(params_file=Path("params.yaml")):
+@functools.cache
+def _read_once(path, *version):
+    try:
+        return load_params(path)
+    except PipelineError as error:
+        return error
+
+
+def project_params(path=PARAMS_FILE):
+    """params.yaml's Params, read and checked once per process and version of the file: the class
+    names, the first seed and the artifact paths all come from it."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return load_params(path)  # says why it cannot be read
+    params = _read_once(path, Path(path).resolve(), info.st_ino, info.st_size, info.st_mtime_ns)
+    if isinstance(params, PipelineError):
+        raise PipelineError(str(params))
+    return params
+
+
+def models_folder(params_file=PARAMS_FILE):
     """models/seed-<first seed>/ of the project here; models/ outside a project.
 
     When params.yaml gives no seeds (another project's, or a broken one), a single trained
@@ -31,7 +56,7 @@ def models_folder(params_file=Path("params.yaml")):
     if not Path(params_file).is_file():
         return MODELS_DIR
     try:
-        first_seed = load_params(["seeds"], path=params_file)["seeds"][0]
+        first_seed = project_params(params_file).seeds[0]
     except PipelineError as error:
         folders = sorted(MODELS_DIR.glob(MODELS_FOLDER.format(seed="*")))
         if len(folders) == 1:
@@ -51,11 +76,17 @@ def artifact_paths(project="."):
     project_file, params_file = Path(project, "dvc.yaml"), Path(project, "params.yaml")
     if not project_file.is_file():
         return {}
-    from dvc.fs import LocalFileSystem  # DVC: a second to import, only when an artifact name may be meant
-    from dvc.parsing.context import Context
+    from dvc.parsing.context import (
+        Context,  # DVC: a second to import, only when an artifact name may be meant
+    )
 
     artifacts = (yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}).get("artifacts") or {}
-    context = Context.load_from(LocalFileSystem(), str(params_file)) if params_file.is_file() else Context()
+    try:  # our read, not DVC's: it refuses what DVC's would expand or hang on (aliases, 100 MB)
+        params = project_params(params_file).model_dump() if params_file.is_file() else {}
+    except PipelineError as error:
+        hint = "(read for the artifact paths: pass --model PATH.keras to leave it aside)"
+        raise PipelineError(f"{error} {hint}") from None
+    context = Context(params)
     return {name: Path(context.resolve_str(artifact["path"])) for name, artifact in artifacts.items()}
 
 

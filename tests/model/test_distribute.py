@@ -36,7 +36,7 @@ def test_auto_and_none_use_the_default_device_without_gpus():
 def test_unknown_strategy_names_the_allowed_ones(tiny_params):
     set_params(tiny_params, {"train.distribution": "horovod"})
     with pytest.raises(PipelineError, match="train.distribution = 'horovod'.*" + ", ".join(STRATEGIES)):
-        load_params(["train"])
+        load_params()
 
 
 def test_mirrored_trains_in_process(prepared, tiny_params, tmp_path):

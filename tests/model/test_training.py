@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from dense_vs_cnn.core.errors import PipelineError
-from dense_vs_cnn.core.params import SCHEDULES
+from dense_vs_cnn.core.params import SCHEDULES, TrainDense
 from dense_vs_cnn.model.training import make_learning_rate, train
 
 
@@ -24,7 +24,8 @@ SETTINGS = {"units": [8], "activation": "relu", "epochs": 2, "batch_size": 8, "o
 def test_train_builds_the_named_architecture_and_numbers_epochs_from_one():
     rng = np.random.default_rng(0)
     images, labels = rng.random((40, 784), dtype=np.float32), (np.arange(40) % 10).astype(np.uint8)
-    model, history, seconds = train("dense", SETTINGS, (images, labels), (images[:10], labels[:10]),
+    model, history, seconds = train("dense", TrainDense(**SETTINGS), (images, labels),
+                                    (images[:10], labels[:10]),
                                     num_classes=10, seed=0, distribution="none")
     assert model.name == "dense" and model.output_shape == (None, 10) and seconds > 0
     assert list(history.columns) == ["epoch", "accuracy", "loss", "val_accuracy", "val_loss"]
@@ -36,7 +37,7 @@ def test_a_diverging_training_stops_with_an_error(tmp_path, learning_rate):
     """1 (an int: Keras refused it) trains; 1e30 overflows the weights: the loss becomes NaN."""
     rng = np.random.default_rng(0)
     images, labels = rng.random((40, 784), dtype=np.float32), (np.arange(40) % 10).astype(np.uint8)
-    settings = dict(SETTINGS, learning_rate=learning_rate, epochs=3)
+    settings = TrainDense(**dict(SETTINGS, learning_rate=learning_rate, epochs=3))
     arguments = dict(num_classes=10, seed=0, distribution="none")
     if learning_rate == 1:
         train("dense", settings, (images, labels), (images, labels), **arguments)

@@ -5,9 +5,12 @@ import pytest
 import yaml
 
 from dense_vs_cnn.core.errors import PipelineError
+from dense_vs_cnn.predict.cli import dataset_name
 from dense_vs_cnn.predict.models import (
+    _read_once,
     artifact_paths,
     classify,
+    default_model,
     load_models,
     model_paths,
     ranked,
@@ -41,6 +44,22 @@ def test_choice_is_all_an_artifact_name_or_a_path(tmp_path, monkeypatch):
     assert model_paths("elsewhere/my.keras") == [Path("elsewhere/my.keras")]
     (tmp_path / "dvc.yaml").unlink()
     assert model_paths("cnn") == [Path("cnn")]  # outside a project: a path
+
+
+def test_params_yaml_is_read_once_however_many_ask(tmp_path, monkeypatch):
+    # A 100 MB params.yaml took digits-predict 124 s: it was parsed for the class names, then again
+    # for the first seed. Now once per process (and version of the file).
+    monkeypatch.chdir(tmp_path)
+    for name in ("params.yaml", "dvc.yaml"):
+        (tmp_path / name).write_text((PROJECT / name).read_text())
+    before = _read_once.cache_info()
+    assert dataset_name(None) == "mnist"
+    assert default_model() == Path("models/seed-3/cnn.keras")
+    assert model_paths("cnn") == [Path("models/seed-3/cnn.keras")] and model_paths("all") == []  # untrained
+    after = _read_once.cache_info()
+    assert (after.misses - before.misses, after.hits - before.hits) == (1, 3)
+    (tmp_path / "params.yaml").write_text((PROJECT / "params.yaml").read_text().replace("- 3\n", "- 80\n", 1))
+    assert default_model() == Path("models/seed-80/cnn.keras")  # a new version is read again
 
 
 def test_no_model_says_run_dvc_repro(tmp_path, monkeypatch):
