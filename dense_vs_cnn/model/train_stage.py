@@ -15,6 +15,7 @@ from dense_vs_cnn.core.datasets import get_dataset
 from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.core.files import atomic_path, write_csv, write_json
 from dense_vs_cnn.core.params import check_seed, load_params
+from dense_vs_cnn.core.quiet import import_tensorflow
 
 
 def train_stage(section, architecture, argv=None):
@@ -36,6 +37,7 @@ def train_stage(section, architecture, argv=None):
     num_classes = len(get_dataset(params["data"]["dataset"]).class_names)
     train, val = load_examples(*args.train, num_classes), load_examples(*args.val, num_classes)
 
+    import_tensorflow()  # without its start-up notices
     from dense_vs_cnn.model.saving import save_model  # these import TensorFlow
     from dense_vs_cnn.model.training import train as train_model
 

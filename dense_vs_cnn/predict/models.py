@@ -14,6 +14,7 @@ import yaml
 
 from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.core.params import load_params
+from dense_vs_cnn.core.quiet import import_tensorflow
 
 MODELS_DIR = Path("models")
 MODELS_FOLDER = "seed-{seed}"  # under MODELS_DIR: where dvc.yaml's train stages save each seed's models
@@ -73,6 +74,7 @@ def model_paths(choice, project="."):
 
 def load_models(paths, class_names, dataset):
     """{name (file stem): Keras model}, each checked to answer with one probability per class."""
+    import_tensorflow()  # without its start-up notices
     from dense_vs_cnn.model.saving import load_model  # imports TensorFlow: only when models are needed
 
     if not paths:
