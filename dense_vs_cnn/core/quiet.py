@@ -1,18 +1,22 @@
-"""Import TensorFlow without its start-up notices, and leave the terminal a terminal.
+"""Keep TensorFlow's notices about the machine out of the terminal, never a real error, and
+leave the terminal a terminal.
 
 On a CPU machine, importing TensorFlow prints lines such as "oneDNN custom operations are
 on" and "Could not find cuda drivers", and its first look at the devices "failed call to
-cuInit: ... (303)". They describe the machine, not a problem. The processes that train,
-score or predict call `import_tensorflow()` before their first TensorFlow or Keras import;
-the others (download, preprocess, compare) never import TensorFlow and are left alone.
-It does two things:
-- sets TensorFlow's own switch, TF_CPP_MIN_LOG_LEVEL=2 (unless already set): TensorFlow's
-  C++ INFO and WARNING lines are not printed for the rest of the process; its errors and
-  its Python warnings are;
-- during the import and the first look at the devices only, reads file descriptor 2
-  through a pipe and drops the known notices that TensorFlow prints before it reads that
-  switch, or at ERROR level; every other line (a traceback, an error) is passed on at once.
-Afterwards stderr is the terminal again, so progress bars (tqdm, Keras) draw as usual.
+cuInit: ... (303)"; with op determinism on (training), a fit prints "NodeDef mentions
+attribute use_unbounded_threadpool" (tf.data, at ERROR level). They describe the machine or
+TensorFlow itself, not a problem. The processes that train, score or predict call
+`import_tensorflow()` before their first TensorFlow or Keras import, and train inside
+`filtered_stderr()`; the others (download, preprocess, compare) never import TensorFlow and
+are left alone. That is:
+- TensorFlow's own switch, TF_CPP_MIN_LOG_LEVEL=2 (unless already set): its C++ INFO and
+  WARNING lines are not printed for the rest of the process; its errors and its Python
+  warnings are;
+- during the import and the first look at the devices, and during training, file descriptor
+  2 is read through a pipe that drops the known notices above, which that switch leaves
+  (TF_CPP_MIN_LOG_LEVEL=3 would silence them, and every real error with them); every other
+  line (a traceback, an error) is passed on at once. Afterwards stderr is the terminal
+  again (tqdm draws its bar; Keras draws on stdout, never filtered).
 TF_CPP_MIN_LOG_LEVEL=0 shows everything.
 """
 
@@ -30,6 +34,7 @@ NOTICES = [
     r"To enable the following instructions: .* rebuild TensorFlow",
     r"Unable to register cu(DNN|FFT|BLAS) factory",
     r"computation placer already registered",
+    r"NodeDef mentions attribute use_unbounded_threadpool",  # tf.data, under op determinism
 ]
 # Without an NVIDIA driver, "failed call to cuInit" only says there is no GPU; with one,
 # it is a real error and is shown.
@@ -47,7 +52,11 @@ def _forward(source, target):
 
 @contextlib.contextmanager
 def filtered_stderr():
-    """Inside the block, lines written to file descriptor 2 reach it only if they are no NOTICE."""
+    """Inside the block, lines written to file descriptor 2 reach it only if they are no NOTICE
+    (all of them with TF_CPP_MIN_LOG_LEVEL=0)."""
+    if os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "0":
+        yield
+        return
     sys.stderr.flush()
     terminal = os.dup(2)
     reader, writer = os.pipe()
@@ -73,8 +82,6 @@ def import_tensorflow():
     if "tensorflow" in sys.modules:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # read when TensorFlow is imported
-    if os.environ["TF_CPP_MIN_LOG_LEVEL"] == "0":
-        return
     with filtered_stderr():
         import keras  # noqa: F401  (imports TensorFlow, which prints the notices)
         import tensorflow as tf

@@ -15,7 +15,7 @@ from dense_vs_cnn.core.datasets import get_dataset
 from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.core.files import atomic_path, write_csv, write_json
 from dense_vs_cnn.core.params import check_seed, load_params
-from dense_vs_cnn.core.quiet import import_tensorflow
+from dense_vs_cnn.core.quiet import filtered_stderr, import_tensorflow
 
 
 def train_stage(section, architecture, argv=None):
@@ -41,8 +41,9 @@ def train_stage(section, architecture, argv=None):
     from dense_vs_cnn.model.saving import save_model  # these import TensorFlow
     from dense_vs_cnn.model.training import train as train_model
 
-    model, history, seconds = train_model(architecture, settings, train, val, seed=seed,
-                                          distribution=distribution, num_classes=num_classes)
+    with filtered_stderr():  # tf.data's notice on each fit (core/quiet.py)
+        model, history, seconds = train_model(architecture, settings, train, val, seed=seed,
+                                              distribution=distribution, num_classes=num_classes)
     with atomic_path(args.model) as model_path:
         save_model(model, model_path)
     write_csv(args.history, history)
