@@ -30,6 +30,12 @@ HEAD = """<!DOCTYPE html>
 """
 TAIL = """<style>
 table { border-spacing: 15px; }
+/* Image plots (the report's PNGs): DVC sets each revision's image side by side at its full size,
+   which from two revisions on overflows the window and cuts the last off. They share the width. */
+div:has(> div > img) { display: flex; flex-wrap: wrap; justify-content: center; }
+div:has(> div > img) > p { flex-basis: 100%; }
+div:has(> img) { flex: 1 1 0; min-width: 0; }
+div:has(> img) > img { max-width: 100%; height: auto; }
 </style>
 </head>
 <body>

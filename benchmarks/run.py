@@ -9,7 +9,7 @@ then prints wall times and their ratios to the baseline, test accuracies, peak R
 stage (sampled every 50 ms), disk used by data/, models/ and the DVC cache, and the
 inference time of each model on the test set.
 
-Needs the bench extra (`pip install -e ".[bench]"`, for psutil).
+Peak memory comes from psutil, which DVC requires (no extra to install).
 Usage: python benchmarks/run.py [--mirror ../shared/data/mnist] [--json results.json]
 """
 
@@ -22,12 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil  # a requirement of DVC
 import yaml
-
-try:
-    import psutil
-except ImportError:
-    raise SystemExit('benchmarks/run.py needs psutil: pip install -e ".[bench]"') from None
 
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
@@ -109,15 +105,17 @@ def fit_seconds(repo):
 
 
 def inference_seconds(repo):
-    """Seconds to predict the 10,000 test images, per model (after one warm-up call)."""
+    """Seconds for the first seed's models to predict the 10,000 test images (after one warm-up call)."""
     import keras
-    import numpy as np
 
-    batch_size = load_params(repo / "params.yaml").evaluate.batch_size
+    from dense_vs_cnn.core.checks import load_images
+
+    params = load_params(repo / "params.yaml")
+    batch_size, seed = params.evaluate.batch_size, params.seeds[0]
     times = {}
     for model, layout in (("dense", "flat"), ("cnn", "channel")):
-        network = keras.saving.load_model(repo / "models" / f"{model}.keras", safe_mode=True)
-        images = np.load(repo / "data" / "prepared" / f"test_{layout}.npy")
+        network = keras.saving.load_model(repo / "models" / f"seed-{seed}" / f"{model}.keras", safe_mode=True)
+        images = load_images(repo / "data" / "prepared" / f"test_{layout}.npy")  # scaled, as evaluate does
         network.predict(images[:batch_size], batch_size=batch_size, verbose=0)
         start = time.perf_counter()
         network.predict(images, batch_size=batch_size, verbose=0)

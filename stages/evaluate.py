@@ -39,6 +39,7 @@ from dense_vs_cnn.core.checks import check_examples, load_images
 from dense_vs_cnn.core.errors import PipelineError, run_stage
 from dense_vs_cnn.core.files import load_array, remove_other_seed_folders, write_csv, write_json
 from dense_vs_cnn.core.params import load_params
+from dense_vs_cnn.core.quiet import import_tensorflow
 from dense_vs_cnn.evaluation.statistics import per_class_metrics
 
 
@@ -70,6 +71,7 @@ def main(argv=None):
     seeds, batch_size = params.seeds, params.evaluate.batch_size
     labels = load_array(args.labels)
 
+    import_tensorflow()  # without its start-up notices
     from dense_vs_cnn.evaluation.scoring import check_input_shape, mean_over_seeds, score_seeds  # TensorFlow
     from dense_vs_cnn.model.saving import load_model
 

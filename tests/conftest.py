@@ -1,10 +1,15 @@
 """Fixtures shared by the tests: tiny synthetic IDX data and a real DVC project copy."""
 
+import contextlib
+import fcntl
 import os
+import pty
 import re
 import shutil
+import struct
 import subprocess
 import sys
+import termios
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +78,25 @@ def run(command, cwd, check=True, **kwargs):
     if check and result.returncode != 0:
         raise AssertionError(f"{command} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def in_a_terminal(command, cwd, columns=80, env=None):
+    """Run `command` with a pseudo-terminal as its output, as in a user's shell; return what it showed
+    (terminal escapes removed)."""
+    leader, follower = pty.openpty()
+    # A terminal window of that width (a new pseudo-terminal has 0 columns: tqdm then draws nothing).
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    process = subprocess.Popen(command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower,
+                               env={**os.environ, "COLUMNS": str(columns), "PATH": path, **(env or {})})
+    os.close(follower)
+    chunks = []
+    with contextlib.suppress(OSError):  # reading a pseudo-terminal whose writer has exited
+        while chunk := os.read(leader, 1 << 16):
+            chunks.append(chunk)
+    os.close(leader)
+    assert process.wait() == 0, b"".join(chunks).decode()
+    return re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", b"".join(chunks).decode())
 
 
 # check_params re-runs (a second) on any params change and changes nothing after it: the lists

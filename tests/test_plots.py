@@ -7,6 +7,7 @@ import json
 import re
 
 import yaml
+from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
 from dense_vs_cnn.report.figures import MODEL_COLORS
@@ -27,8 +28,18 @@ def builder():
     return module
 
 
+def template(name):
+    return json.loads((TEMPLATES / f"{name}.json").read_text())
+
+
+def stage_plots(stage):
+    plots = yaml.safe_load((PROJECT / "dvc.yaml").read_text())["stages"][stage]["plots"]
+    return {path: props for entry in plots for path, props in entry.items()}
+
+
 def test_learning_curves_name_epochs_and_quantities_and_use_the_project_template():
-    for name, quantity in (("Accuracy per epoch", "Accuracy"), ("Loss per epoch", "Loss")):
+    labels = STRINGS["en"]["labels"]
+    for name, quantity in (("Accuracy per epoch", labels["accuracy"]), ("Loss per epoch", labels["loss"])):
         plot = PLOTS[name]
         assert (plot["template"], plot["x"], plot["x_label"], plot["y_label"]) == \
             ("learning_curves", "epoch", "Epoch", quantity)
@@ -51,15 +62,72 @@ def test_learning_curves_use_the_report_colours_and_model_names():
     assert encoding["strokeDash"]["scale"]["domain"] == ["train", "validation"]
 
 
-def test_confusion_matrices_put_actual_classes_on_rows_as_the_report_does():
-    # DVC's confusion template draws x on columns and y on rows.
-    evaluate = yaml.safe_load((PROJECT / "dvc.yaml").read_text())["stages"]["evaluate"]
-    plots = {path: props for entry in evaluate["plots"] for path, props in entry.items()}
+def test_accuracy_is_drawn_in_percent_as_the_report_prints_it():
+    """A column named like accuracy holds fractions (0.92-1.00): the curves multiply it by 100."""
+    for name in ("learning_curves", "one_model_curve"):
+        spec = template(name)
+        assert spec["spec"]["encoding"]["y"]["field"] == "value", name
+        (percent,) = [step["calculate"] for step in spec["transform"] if step.get("as") == "value"]
+        assert "'accuracy') >= 0 ? 100 : 1" in percent and "<DVC_METRIC_Y>" in percent, name
+    assert PLOTS["Accuracy per epoch"]["y_label"] == STRINGS["en"]["labels"]["accuracy"] == "Accuracy (%)"
+    for model in ("dense", "cnn"):
+        plot = stage_plots(f"train_{model}")[f"metrics/seed-${{item.seed}}/{model}_history.csv"]
+        assert (plot["template"], plot["y"], plot["y_label"]) == \
+            ("one_model_curve", "val_accuracy", "Validation accuracy (%)")
+
+
+def test_a_one_model_panel_has_no_legend_listing_both_models():
+    encoding = template("one_model_curve")["spec"]["encoding"]
+    assert encoding["color"]["legend"] is None and "strokeDash" not in encoding
+    # Still the model's own colour of the report, as in the learning curves.
+    assert encoding["color"]["scale"] == CURVES["spec"]["encoding"]["color"]["scale"]
+
+
+def test_confusion_matrices_put_actual_classes_on_rows_and_colour_only_the_errors():
+    """Coloured on 0 to the largest count, the diagonal (hundreds or thousands per class) leaves every
+    error (a handful) in one pale shade: as in the report, colour is for the errors only."""
     for title, model in (("Dense confusion matrix", "dense"), ("CNN confusion matrix", "cnn")):
-        plot = plots[f"metrics/{model}_predictions.csv"]
-        assert (plot["template"], plot["title"], plot["cache"]) == ("confusion", title, False)
-        assert (plot["x"], plot["y"]) == ("predicted", "actual")
+        plot = stage_plots("evaluate")[f"metrics/{model}_predictions.csv"]
+        assert (plot["template"], plot["title"], plot["cache"]) == ("confusion_errors", title, False)
+        assert (plot["x"], plot["y"]) == ("predicted", "actual")  # x on columns, y on rows
         assert (plot["x_label"], plot["y_label"]) == ("Predicted", "Actual")
+    spec = template("confusion_errors")
+    steps = {step["as"]: step["calculate"] for step in spec["spec"]["transform"] if "calculate" in step}
+    assert steps["correct"] == "datum['<DVC_METRIC_X>'] == datum['<DVC_METRIC_Y>']"
+    assert steps["errors"] == "datum.correct ? 0 : datum.images"  # the diagonal adds nothing to the scale
+    cells = spec["spec"]["layer"][0]["encoding"]["color"]
+    assert cells["field"] == "errors" and cells["condition"] == {"test": "datum.correct", "value": "#e0e0e0"}
+    assert (cells["scale"]["domainMin"], cells["scale"]["nice"]) == (0, False)  # 0 to the most errors
+    assert cells["title"] == STRINGS["en"]["labels"]["errors"]
+    reds = [to_hex(colormaps["Reds"](0.0)), to_hex(colormaps["Reds"](1.0))]
+    assert [cells["scale"]["range"][0], cells["scale"]["range"][-1]] == reds  # the report's colours
+
+
+def test_recall_per_class_is_in_percent_on_an_axis_that_tells_classes_apart():
+    for model in ("dense", "cnn"):
+        plot = stage_plots("evaluate")[f"metrics/{model}_per_class.csv"]
+        assert (plot["template"], plot["x"], plot["y"]) == ("per_class_percent", "recall", "class")
+        assert plot["x_label"] == "Recall (accuracy on the class's images, %)"
+    spec = template("per_class_percent")
+    assert spec["transform"] == [{"calculate": "100 * toNumber(datum['<DVC_METRIC_X>'])", "as": "percent"}]
+    x = spec["spec"]["encoding"]["x"]
+    assert x["field"] == "percent" and x["scale"]["zero"] is False and x["scale"]["domainMax"] == 100
+    assert [layer["mark"]["type"] for layer in spec["spec"]["layer"]] == ["point", "text"]  # no bars
+
+
+def test_panels_are_headed_by_their_revision_alone():
+    """DVC's own templates head each revision's panel with a stray "rev" title; these name the revision."""
+    for path in TEMPLATES.glob("*.json"):
+        assert json.loads(path.read_text())["facet"]["column"] == \
+            {"field": "rev", "type": "nominal", "sort": [], "title": None}, path.name
+
+
+def test_every_plot_uses_a_template_of_the_project():
+    """DVC's built-in templates (confusion, bar_horizontal, linear) lack all of the above."""
+    used = {plot["template"] for plot in PLOTS.values()}
+    used |= {plot["template"] for stage in ("train_dense", "train_cnn", "evaluate")
+             for plot in stage_plots(stage).values()}
+    assert used == {path.stem for path in TEMPLATES.glob("*.json")}
 
 
 def test_report_figures_are_image_plots_of_compare():
@@ -84,3 +152,11 @@ def test_offline_page_is_exactly_what_the_builder_writes_from_the_pinned_npm_bui
     assert build.page(scripts) == page  # nothing edited by hand; CI re-downloads and compares bytes
     for script, (name, version) in zip(scripts, build.PACKAGES.items(), strict=True):
         assert f'"{version}"' in script, name  # each build names its own version
+
+
+def test_image_plots_share_the_window_width_instead_of_overflowing_it():
+    """DVC lays the revisions' PNGs side by side at full size (1,300 px each): the page shrinks them."""
+    tail = builder().TAIL
+    assert "div:has(> div > img) { display: flex;" in tail
+    assert "div:has(> img) { flex: 1 1 0; min-width: 0; }" in tail
+    assert "div:has(> img) > img { max-width: 100%; height: auto; }" in tail

@@ -9,8 +9,6 @@ import re
 import signal
 import sys
 
-from dense_vs_cnn.core.quiet import quiet_tensorflow
-
 # What a stage says when the file system refuses a write, by errno. The OSError's own text
 # follows in brackets: it names the file.
 DISK_PROBLEMS = {
@@ -70,7 +68,6 @@ def run_stage(main, argv=None):
     SIGTERM: 143).
     """
     signal.signal(signal.SIGTERM, _interrupt)
-    stop_filtering = quiet_tensorflow()
     try:
         main(argv)
     except PipelineError as error:
@@ -89,5 +86,5 @@ def run_stage(main, argv=None):
         # Exit now: an interrupted TensorFlow can leave threads that keep the interpreter from
         # finishing (seen under load), and the temporary files are already gone (atomic_path).
         sys.stdout.flush()
-        stop_filtering()
+        sys.stderr.flush()
         os._exit(128 + signum)

@@ -1,14 +1,26 @@
-"""Keep TensorFlow's start-up notices out of a normal run's terminal, never a real error.
+"""Keep TensorFlow's notices about the machine out of the terminal, never a real error, and
+leave the terminal a terminal.
 
-On a CPU machine every TensorFlow process prints, through its C++ logger and partly
-before that logger reads TF_CPP_MIN_LOG_LEVEL, lines such as "oneDNN custom operations
-are on", "Could not find cuda drivers" and "failed call to cuInit: ... (303)". They
-describe the machine, not a problem. `quiet_tensorflow()` forwards the process's stderr
-line by line, dropping only those known notices; everything else (tracebacks, `error:`
-lines, any other TensorFlow message) passes unchanged. TF_CPP_MIN_LOG_LEVEL=0 shows all.
+On a CPU machine, importing TensorFlow prints lines such as "oneDNN custom operations are
+on" and "Could not find cuda drivers", and its first look at the devices "failed call to
+cuInit: ... (303)"; with op determinism on (training), a fit prints "NodeDef mentions
+attribute use_unbounded_threadpool" (tf.data, at ERROR level). They describe the machine or
+TensorFlow itself, not a problem. The processes that train, score or predict call
+`import_tensorflow()` before their first TensorFlow or Keras import, and train inside
+`filtered_stderr()`; the others (download, preprocess, compare) never import TensorFlow and
+are left alone. That is:
+- TensorFlow's own switch, TF_CPP_MIN_LOG_LEVEL=2 (unless already set): its C++ INFO and
+  WARNING lines are not printed for the rest of the process; its errors and its Python
+  warnings are;
+- during the import and the first look at the devices, and during training, file descriptor
+  2 is read through a pipe that drops the known notices above, which that switch leaves
+  (TF_CPP_MIN_LOG_LEVEL=3 would silence them, and every real error with them); every other
+  line (a traceback, an error) is passed on at once. Afterwards stderr is the terminal
+  again (tqdm draws its bar; Keras draws on stdout, never filtered).
+TF_CPP_MIN_LOG_LEVEL=0 shows everything.
 """
 
-import atexit
+import contextlib
 import os
 import re
 import sys
@@ -20,9 +32,9 @@ NOTICES = [
     r"Could not find cuda drivers on your machine",
     r"This TensorFlow binary is optimized to use available CPU instructions",
     r"To enable the following instructions: .* rebuild TensorFlow",
-    r"NodeDef mentions attribute use_unbounded_threadpool",
     r"Unable to register cu(DNN|FFT|BLAS) factory",
     r"computation placer already registered",
+    r"NodeDef mentions attribute use_unbounded_threadpool",  # tf.data, under op determinism
 ]
 # Without an NVIDIA driver, "failed call to cuInit" only says there is no GPU; with one,
 # it is a real error and is shown.
@@ -38,15 +50,13 @@ def _forward(source, target):
                 os.write(target, line)
 
 
-def quiet_tensorflow():
-    """Filter this process's stderr (file descriptor 2) from now on; see the module docstring.
-
-    Returns a function that stops the filter once everything written has been passed on
-    (also run at exit).
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's own INFO and WARNING lines
-    if os.environ["TF_CPP_MIN_LOG_LEVEL"] == "0":
-        return sys.stderr.flush
+@contextlib.contextmanager
+def filtered_stderr():
+    """Inside the block, lines written to file descriptor 2 reach it only if they are no NOTICE
+    (all of them with TF_CPP_MIN_LOG_LEVEL=0)."""
+    if os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "0":
+        yield
+        return
     sys.stderr.flush()
     terminal = os.dup(2)
     reader, writer = os.pipe()
@@ -54,12 +64,26 @@ def quiet_tensorflow():
     os.close(writer)
     forwarder = threading.Thread(target=_forward, args=(reader, terminal), daemon=True)
     forwarder.start()
-
-    def drain():
+    try:
+        yield
+    finally:
         sys.stderr.flush()
-        if forwarder.is_alive():
-            os.dup2(terminal, 2)  # closes the pipe's last write end: the forwarder reaches its end
-            forwarder.join(timeout=5)
+        os.dup2(terminal, 2)  # closes the pipe's last write end: the forwarder reaches its end
+        forwarder.join(timeout=5)
+        if not forwarder.is_alive():
+            os.close(terminal)
 
-    atexit.register(drain)
-    return drain
+
+def import_tensorflow():
+    """Import TensorFlow and Keras, and look at the devices, without the start-up notices.
+
+    See the module docstring. Does nothing once TensorFlow is imported.
+    """
+    if "tensorflow" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # read when TensorFlow is imported
+    with filtered_stderr():
+        import keras  # noqa: F401  (imports TensorFlow, which prints the notices)
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()  # where "failed call to cuInit" is printed

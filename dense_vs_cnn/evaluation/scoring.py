@@ -44,14 +44,28 @@ def score(model, images, labels, batch_size, name="the model"):
 def score_seeds(models, images, labels, batch_size):
     """Score one architecture's model of every seed. `models`: {seed: model}, first seed first.
 
+    Every seed's weights are scored through the first seed's model, swapped in and restored
+    after: one predict function, traced once, for all seeds. A predict function per model
+    would be traced once per seed, and from the fifth TensorFlow warns of "tf.function
+    retracing", which is no problem but reads as one. The probabilities are those of each
+    model's own predict: same graph, same weights.
     Returns ({seed: test metrics}, the first seed's inference speed, {seed: predicted classes}).
     """
+    scorer = next(iter(models.values()))
+    own_weights = scorer.get_weights()
     scores, speeds, predictions = {}, {}, {}
-    for seed, model in models.items():
-        scores[seed], speeds[seed], predictions[seed] = score(model, images, labels, batch_size,
-                                                              name=f"the {model.name} model of seed {seed}")
-        print(f"{model.name}, seed {seed}: test accuracy {scores[seed]['accuracy']:.4f}, "
-              f"test loss {scores[seed]['loss']:.4f}")
+    try:
+        for seed, model in models.items():
+            name = f"the {model.name} model of seed {seed}"
+            if [w.shape for w in model.weights] != [w.shape for w in scorer.weights]:
+                raise PipelineError(f"{name} is not built like the first seed's: "
+                                    "run `dvc repro` to retrain it")
+            scorer.set_weights(model.get_weights())
+            scores[seed], speeds[seed], predictions[seed] = score(scorer, images, labels, batch_size, name)
+            print(f"{model.name}, seed {seed}: test accuracy {scores[seed]['accuracy']:.4f}, "
+                  f"test loss {scores[seed]['loss']:.4f}")
+    finally:
+        scorer.set_weights(own_weights)
     return scores, speeds[next(iter(models))], predictions
 
 

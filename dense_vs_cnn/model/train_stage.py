@@ -15,6 +15,7 @@ from dense_vs_cnn.core.datasets import get_dataset
 from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.core.files import atomic_path, refuse_linked_folder, write_csv, write_json
 from dense_vs_cnn.core.params import check_seed, load_params
+from dense_vs_cnn.core.quiet import filtered_stderr, import_tensorflow
 
 
 def train_stage(section, architecture, argv=None):
@@ -38,11 +39,13 @@ def train_stage(section, architecture, argv=None):
     num_classes = len(get_dataset(params.data.dataset).class_names)
     train, val = load_examples(*args.train, num_classes), load_examples(*args.val, num_classes)
 
+    import_tensorflow()  # without its start-up notices
     from dense_vs_cnn.model.saving import save_model  # these import TensorFlow
     from dense_vs_cnn.model.training import train as train_model
 
-    model, history, seconds = train_model(architecture, settings, train, val, seed=seed,
-                                          distribution=distribution, num_classes=num_classes)
+    with filtered_stderr():  # tf.data's notice on each fit (core/quiet.py)
+        model, history, seconds = train_model(architecture, settings, train, val, seed=seed,
+                                              distribution=distribution, num_classes=num_classes)
     with atomic_path(args.model) as model_path:
         save_model(model, model_path)
     write_csv(args.history, history)

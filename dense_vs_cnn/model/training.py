@@ -92,13 +92,16 @@ def train(architecture, settings, train, val, *, num_classes, seed, distribution
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     layer_settings = settings.model_dump(exclude=set(TRAINING_KEYS))  # the architecture keys
-    total_steps = settings.epochs * math.ceil(len(train[1]) / settings.batch_size)
+    steps_per_epoch = math.ceil(len(train[1]) / settings.batch_size)
+    total_steps = settings.epochs * steps_per_epoch
+    # More steps per execution than an epoch has runs the same updates, but Keras' bar then
+    # counts past the epoch's end ("64/29 ... -1s").
+    steps_per_execution = min(settings.steps_per_execution, steps_per_epoch)
     with strategy.scope():  # variables are created (mirrored) where the strategy says
         model = ARCHITECTURES[architecture](train[0].shape[1:], num_classes, **layer_settings)
         learning_rate = make_learning_rate(settings.learning_rate, settings.learning_rate_schedule,
                                            total_steps)
-        compile_model(model, settings.optimizer, learning_rate, settings.loss,
-                      settings.steps_per_execution)
+        compile_model(model, settings.optimizer, learning_rate, settings.loss, steps_per_execution)
     history, seconds = fit(model, train, val, epochs=settings.epochs, batch_size=settings.batch_size,
                            loss=settings.loss)
     check_converged(history, settings.learning_rate)

@@ -17,6 +17,7 @@ import yaml
 
 from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.core.params import load_params
+from dense_vs_cnn.core.quiet import import_tensorflow
 
 PARAMS_FILE = Path("params.yaml")
 MODELS_DIR = Path("models")
@@ -104,6 +105,7 @@ def model_paths(choice, project="."):
 
 def load_models(paths, class_names, dataset):
     """{name (file stem): Keras model}, each checked to answer with one probability per class."""
+    import_tensorflow()  # without its start-up notices
     from dense_vs_cnn.model.saving import load_model  # imports TensorFlow: only when models are needed
 
     if not paths:

@@ -1,53 +1,100 @@
-"""A TensorFlow process run through run_stage prints none of TensorFlow's start-up notices
-on a CPU machine, and still prints every other line written to stderr."""
+"""A process that imports TensorFlow through import_tensorflow prints none of TensorFlow's start-up
+notices on a CPU machine, still prints every other line written to stderr (a real error, a
+traceback), and keeps its terminal a terminal."""
 
+import os
 import sys
+import traceback
 
 import pytest
 
-from tests.conftest import PROJECT, run
+from dense_vs_cnn.core.quiet import filtered_stderr
+from tests.conftest import PROJECT, in_a_terminal, run
 
 NOTICES = ["oneDNN custom operations", "Could not find cuda drivers", "failed call to cuInit",
            "absl::InitializeLog", "use_unbounded_threadpool"]
-# Imports TensorFlow, touches the devices (where cuInit is called) and runs a model, then
-# writes one line of its own through Python and one straight to file descriptor 2.
+# Imports TensorFlow, touches the devices (where cuInit is called), trains a model seeded and
+# deterministic as the train stages do (where tf.data logs use_unbounded_threadpool) and predicts,
+# then writes one line of its own through Python and one straight to file descriptor 2.
 CODE = """
 import os, sys
 from dense_vs_cnn.core.errors import run_stage
+from dense_vs_cnn.core.quiet import filtered_stderr, import_tensorflow
 
 def main(argv):
+    import_tensorflow()
     import keras, numpy as np, tensorflow as tf
     tf.config.list_physical_devices()
+    keras.utils.set_random_seed(0)
+    tf.config.experimental.enable_op_determinism()
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
     model.compile("adam", "mse", steps_per_execution=2)
-    model.fit(np.zeros((64, 4)), np.zeros((64, 2)), validation_data=(np.zeros((8, 4)), np.zeros((8, 2))),
-              verbose=0)
+    with filtered_stderr():  # as train_stage trains
+        model.fit(np.zeros((64, 4)), np.zeros((64, 2)), validation_data=(np.zeros((8, 4)), np.zeros((8, 2))),
+                  verbose=0)
     model.predict(np.zeros((8, 4)), verbose=0)
     print("a line of our own", file=sys.stderr)
     os.write(2, b"E0000 something TensorFlow really means\\n")
+    ACTION
 
 run_stage(main)
 """
+ENV = {"PYTHONPATH": str(PROJECT)}
+
+
+def program(action="pass"):
+    return CODE.replace("ACTION", action)
 
 
 @pytest.fixture(scope="module")
-def noisy():
-    """What plain TensorFlow prints on this machine (no filter): the notices the test expects gone."""
-    result = run([sys.executable, "-c", "import tensorflow as tf; tf.config.list_physical_devices()"],
-                 cwd=PROJECT, env={"TF_CPP_MIN_LOG_LEVEL": "0"})
+def noisy(tmp_path_factory):
+    """The notices the program prints with TF_CPP_MIN_LOG_LEVEL=0 (everything shown) on this machine:
+    those the other tests expect gone."""
+    result = run([sys.executable, "-c", program()], cwd=tmp_path_factory.mktemp("noisy"),
+                 env={**ENV, "TF_CPP_MIN_LOG_LEVEL": "0"})
+    assert "a line of our own" in result.stderr
     return [notice for notice in NOTICES if notice in result.stderr]
 
 
-def test_start_up_notices_are_dropped_and_everything_else_kept(tmp_path, noisy):
+def test_start_up_notices_are_dropped_and_a_real_error_and_its_traceback_kept(tmp_path, noisy):
     assert noisy, "TensorFlow printed none of the notices here: nothing to test"
-    result = run([sys.executable, "-c", CODE], cwd=tmp_path, env={"PYTHONPATH": str(PROJECT)})
+    result = run([sys.executable, "-c", program("tf.reshape(tf.zeros(4), (3,))")], cwd=tmp_path, env=ENV,
+                 check=False)
     for notice in NOTICES:
         assert notice not in result.stderr, result.stderr
-    assert result.stderr.splitlines() == ["a line of our own", "E0000 something TensorFlow really means"]
+    lines = result.stderr.splitlines()
+    assert lines[:3] == ["a line of our own", "E0000 something TensorFlow really means",
+                         "Traceback (most recent call last):"], result.stderr
+    assert "InvalidArgumentError" in result.stderr
+    assert "Input to reshape is a tensor with 4 values, but the requested shape has 3" in lines[-1]
+    assert result.returncode == 1
 
 
-def test_tf_cpp_min_log_level_0_shows_them_all(tmp_path, noisy):
-    result = run([sys.executable, "-c", CODE], cwd=tmp_path,
-                 env={"PYTHONPATH": str(PROJECT), "TF_CPP_MIN_LOG_LEVEL": "0"})
+def test_the_terminal_stays_a_terminal(tmp_path, noisy):
+    """After the import, stderr is the terminal again: tqdm and Keras draw their bars."""
+    shown = in_a_terminal([sys.executable, "-c", program("print('stderr is a terminal:', os.isatty(2), "
+                                                         "sys.stderr.isatty())")], tmp_path, env=ENV)
+    assert "stderr is a terminal: True True" in shown
     for notice in noisy:
-        assert notice in result.stderr
+        assert notice not in shown, shown
+
+
+def test_the_filter_passes_a_traceback_written_while_it_reads(capfd):
+    """What TensorFlow's import might print besides its notices (a failing plugin, an error) is kept."""
+    with filtered_stderr():
+        try:
+            raise RuntimeError("a real problem during the import")
+        except RuntimeError:
+            os.write(2, traceback.format_exc().encode())  # through file descriptor 2, as C++ writes
+        os.write(2, b"I0000 00:00:17.5 port.cc:153] oneDNN custom operations are on. You may see ...\n")
+        os.write(2, b"E0000 cuda_platform.cc:52] something else went wrong\n")
+    lines = capfd.readouterr().err.splitlines()
+    assert lines[0] == "Traceback (most recent call last):"
+    assert lines[-2:] == ["RuntimeError: a real problem during the import",
+                          "E0000 cuda_platform.cc:52] something else went wrong"]
+    assert not [line for line in lines if "oneDNN" in line]
+
+
+def test_tf_cpp_min_log_level_0_shows_them_all(noisy):
+    # Those this machine prints (with an NVIDIA driver, no cuInit failure); the filter drops each (above).
+    assert set(NOTICES) - set(noisy) <= {"failed call to cuInit"}, noisy

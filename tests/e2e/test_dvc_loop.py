@@ -4,14 +4,8 @@ DVC's run-cache, outputs are byte-stable, and `dvc exp show` reads at a glance.
 Real `dvc` and `git` in temporary repositories, real MNIST at tiny params (conftest.py).
 """
 
-import contextlib
-import os
-import pty
 import re
 import shlex
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
@@ -20,6 +14,7 @@ from tests.conftest import (
     PROJECT,
     copy_project,
     dvc,
+    in_a_terminal,
     run,
     set_params,
     stages_cached,
@@ -71,22 +66,6 @@ def test_forcing_a_retrain_changes_nothing_downstream(repo):
     assert locked_outputs(repo) == before
     run(["git", "checkout", "-q", "--", "."], cwd=repo)
     dvc("checkout", cwd=repo)
-
-
-def in_a_terminal(command, cwd, columns):
-    """Run `command` with a pseudo-terminal as its output, as in a user's shell; return what it showed."""
-    leader, follower = pty.openpty()
-    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-    process = subprocess.Popen(command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower,
-                               env=dict(os.environ, COLUMNS=str(columns), PATH=path))
-    os.close(follower)
-    chunks = []
-    with contextlib.suppress(OSError):  # reading a pseudo-terminal whose writer has exited
-        while chunk := os.read(leader, 1 << 16):
-            chunks.append(chunk)
-    os.close(leader)
-    assert process.wait() == 0, b"".join(chunks).decode()
-    return re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", b"".join(chunks).decode())
 
 
 def test_exp_show_fits_120_columns(repo):

@@ -1,15 +1,18 @@
 """End to end: `dvc plots show` and `dvc plots diff main` of a real tiny `dvc repro` (2 epochs),
-read from DVC's JSON and rendered by a real headless Chromium with no network."""
+read from DVC's JSON and rendered by a real headless Chromium with no network: what Vega draws
+(the scales of each chart) and how the page lays out the report's PNGs."""
 
 import json
+import re
 import shutil
 import subprocess
 
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 
-from tests.conftest import TINY_PARAMS, dvc, make_pipeline_repo, run
+from tests.conftest import PROJECT, TINY_PARAMS, dvc, make_pipeline_repo, run
 
 pytestmark = pytest.mark.e2e
 
@@ -43,12 +46,12 @@ def test_plots_show_draws_what_the_report_draws(repo):
     shown = shown_plots(repo, "show")
     # What the report has, and each stage's plot data drawn as its own chart.
     assert sorted(shown) == sorted(PLOTS + STAGE_PLOTS + [f"reports/figures/{name}.png" for name in FIGURES])
-    for title, quantity in (("Accuracy per epoch", "Accuracy"), ("Loss per epoch", "Loss")):
+    for title, quantity in (("Accuracy per epoch", "Accuracy (%)"), ("Loss per epoch", "Loss")):
         (plot,) = shown[title]
         encoding = plot["content"]["spec"]["encoding"]
         assert (encoding["x"]["title"], encoding["y"]["title"]) == ("Epoch", quantity)
         epochs = {(row["filename"], row["field"], row["epoch"]) for row in plot["content"]["data"]["values"]}
-        fields = ("accuracy", "val_accuracy") if quantity == "Accuracy" else ("loss", "val_loss")
+        fields = ("accuracy", "val_accuracy") if quantity == "Accuracy (%)" else ("loss", "val_loss")
         assert epochs == {(f"{model}_history.csv", field, epoch) for model in ("dense", "cnn")
                           for field in fields for epoch in ("1", "2")}  # numbered from 1, as in the report
     for model, title in (("dense", "Dense confusion matrix"), ("cnn", "CNN confusion matrix")):
@@ -115,3 +118,69 @@ def test_plots_diff_page_renders_without_network_where_dvc_default_page_is_blank
             image = f"static/{revision}_reports_figures_{name}.png"
             assert f'src="{image}"' in rendered["offline"][0]
             assert (tmp_path / "offline" / image).is_file()
+
+
+# Draws each chart of `dvc plots show --json` with the offline page's Vega, then writes the domain
+# of its x, y and colour scales into <pre id="domains"> (the charts are canvases: their DOM says nothing).
+SCALES = """<pre id="domains"></pre><script>
+const specs = SPECS;
+Promise.all(Object.entries(specs).map(([name, spec]) =>
+  vegaEmbed(document.body.appendChild(document.createElement("div")), spec).then(({view}) =>
+    [name, Object.fromEntries(["x", "y", "color"].map(channel => {
+      try { return [channel, view.scale(channel).domain()]; } catch (error) { return [channel, null]; }
+    }))])
+)).then(entries => {
+  document.getElementById("domains").textContent = JSON.stringify(Object.fromEntries(entries));
+});
+</script>"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (Debian: apt-get install chromium)")
+def test_the_charts_read_as_the_report_errors_in_colour_and_percent_axes(repo, tmp_path):
+    specs = {name: plots[0]["content"] for name, plots in shown_plots(repo, "show").items()
+             if plots[0]["type"] == "vega"}
+    page = (PROJECT / ".dvc" / "plots" / "offline.html").read_text(encoding="utf-8")
+    script = SCALES.replace("SPECS", json.dumps(specs).replace("</", "<\\/"))
+    (tmp_path / "scales.html").write_text(page.replace("{refresh_tag}", "").replace("{plot_divs}", script),
+                                          encoding="utf-8")
+    dom = chromium(tmp_path / "scales.html", tmp_path / "profile", "--dump-dom")
+    domains = json.loads(re.search(r'<pre id="domains">(.*?)</pre>', dom, re.DOTALL).group(1))
+    for model in ("dense", "cnn"):
+        table = pd.read_csv(repo / "metrics" / f"{model}_predictions.csv")
+        counts = pd.crosstab(table["actual"], table["predicted"]).to_numpy().copy()
+        np.fill_diagonal(counts, 0)
+        # Colour runs from 0 to the most errors in one cell, not to the diagonal's hundreds.
+        assert domains[f"metrics/{model}_predictions.csv"]["color"] == [0, counts.max()], model
+        recall = 100 * pd.read_csv(repo / "metrics" / f"{model}_per_class.csv")["recall"]
+        low, high = domains[f"metrics/{model}_per_class.csv"]["x"]
+        assert high == 100 and 0 < low <= recall.min() and recall.min() - low < 10, (low, recall.min())
+        curve = domains[f"metrics/seed-3/{model}_history.csv"]["y"]
+        assert 1 < curve[0] <= curve[1] <= 100, curve  # percent, not a fraction
+    low, high = domains["Accuracy per epoch"]["y"]
+    assert 1 < low < high <= 100  # percent
+    assert domains["Loss per epoch"]["y"][1] < 10  # loss as it is
+
+
+# Once the page has loaded, writes where its images end into <pre id="layout">.
+LAYOUT = """<script>
+window.addEventListener("load", () => {
+  const images = [...document.images];
+  const layout = {width: document.documentElement.scrollWidth,
+                  loaded: images.every(image => image.naturalWidth > 0),
+                  rights: images.map(image => Math.round(image.getBoundingClientRect().right))};
+  document.body.insertAdjacentHTML("beforeend", `<pre id="layout">${JSON.stringify(layout)}</pre>`);
+});
+</script>"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (Debian: apt-get install chromium)")
+def test_both_revisions_figures_fit_a_1400_pixel_window(repo, tmp_path):
+    """DVC puts each revision's PNG (1,000 to 1,300 px wide) side by side at full size: the second
+    one was cut off. The page shrinks them to share the width."""
+    dvc("plots", "diff", "main", "-o", str(tmp_path / "diff"), cwd=repo)
+    page = tmp_path / "diff" / "index.html"
+    page.write_text(page.read_text(encoding="utf-8").replace("</body>", LAYOUT + "</body>"), encoding="utf-8")
+    dom = chromium(page, tmp_path / "profile", "--window-size=1400,1000", "--dump-dom")
+    layout = json.loads(re.search(r'<pre id="layout">(\{.*?)</pre>', dom).group(1))  # not the script's
+    assert layout["loaded"] and len(layout["rights"]) == 2 * len(FIGURES)
+    assert layout["width"] <= 1400 and max(layout["rights"]) <= 1400, layout
