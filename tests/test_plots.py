@@ -52,7 +52,7 @@ def test_learning_curves_name_epochs_and_quantities_and_use_the_project_template
 
 def test_learning_curves_use_the_report_colours_and_model_names():
     encoding = CURVES["spec"]["encoding"]
-    names = STRINGS["en"]["model_names"]
+    names = {model: words["name"] for model, words in STRINGS["en"]["models"].items()}  # table names
     lookup = next(step for step in CURVES["transform"] if "lookup" in step)["from"]["data"]["values"]
     assert {row["model_id"]: row["name"] for row in lookup} == names
     # The report gives the models MODEL_COLORS in its order (compare --models dense cnn); fixed here

@@ -56,12 +56,12 @@ def test_steps_per_execution_is_clamped_to_an_epoch_so_the_bar_counts_true(capsy
     rng = np.random.default_rng(0)
     images, labels = rng.random((20, 784), dtype=np.float32), (np.arange(20) % 10).astype(np.uint8)
     arguments = dict(num_classes=10, seed=0, distribution="none")
-    model, _, _ = train("dense", dict(SETTINGS, steps_per_execution=64), (images, labels), (images, labels),
-                        **arguments)
+    model, _, _ = train("dense", TrainDense(**dict(SETTINGS, steps_per_execution=64)), (images, labels),
+                        (images, labels), **arguments)
     bar = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)
     counts = [(int(done), int(total)) for done, total in re.findall(r"(\d+)/(\d+) ━", bar)]
     assert counts and all(done <= total == 3 for done, total in counts), bar
     assert " -" not in "".join(re.findall(r"━+ +-?\d+s", bar)), bar  # no negative time left
-    one_by_one, _, _ = train("dense", SETTINGS, (images, labels), (images, labels), **arguments)
+    one_by_one, _, _ = train("dense", TrainDense(**SETTINGS), (images, labels), (images, labels), **arguments)
     for clamped, reference in zip(model.get_weights(), one_by_one.get_weights(), strict=True):
         np.testing.assert_array_equal(clamped, reference)
