@@ -44,15 +44,18 @@ def test_going_back_to_params_that_already_ran_trains_nothing(repo):
     assert stages_cached(back) == ["train_dense", "train_cnn", "evaluate"], back
 
 
-def test_a_failed_run_is_restored_from_the_run_cache(repo):
+def test_a_bad_value_stops_the_run_before_any_output_is_removed(repo):
+    model = repo / "models" / "seed-3" / "cnn.keras"
+    before = model.read_bytes()
     failed = dvc("exp", "run", "-S", "train_cnn.epochs=five", cwd=repo, check=False)
     assert failed.returncode != 0
     assert "train_cnn.epochs = 'five' is invalid" in failed.stderr + failed.stdout
-    assert not (repo / "models" / "seed-3" / "cnn.keras").exists()  # DVC removes outputs before a run
+    # check_params stops it first: DVC, which removes a stage's outputs before running it, never got
+    # to train_cnn
+    assert stages_run(failed.stdout, check=True) == ["check_params"] and model.read_bytes() == before
     set_params(repo / "params.yaml", {"train_cnn.epochs": 1})
     restored = dvc("repro", cwd=repo).stdout
-    assert "train_cnn" in stages_cached(restored) and "train_cnn" not in stages_run(restored)
-    assert (repo / "models" / "seed-3" / "cnn.keras").exists()
+    assert "train_cnn" not in stages_run(restored) and model.read_bytes() == before
     run(["git", "checkout", "-q", "--", "."], cwd=repo)
     assert dvc("status", cwd=repo).stdout.strip() == "Data and pipelines are up to date."
 
