@@ -119,11 +119,13 @@ def reliability_diagram(tables, bins, labels, numbers, path):
     above.plot([0, 100], [0, 100], color="0.6", linestyle="--", label=labels["calibrated"])
     width = 100 / bins / (len(tables) + 1)  # the bars of a bin side by side, a gap between bins
     for number, (color, (model, table)) in enumerate(zip(MODEL_COLORS, tables.items(), strict=False)):
-        above.plot(100 * table["confidence"], 100 * table["accuracy"], color=color, marker="o", label=model)
+        above.plot(100 * table["confidence"], 100 * table["accuracy"], color=color, marker="o", label=model,
+                   clip_on=False)  # the last bin's point sits in the corner
         centres = 50 * (table["low"] + table["high"]) + (number - (len(tables) - 1) / 2) * width
         below.bar(centres, table["images"], width=width, color=color, label=model)
-    above.set(ylabel=labels["bin_accuracy"], xlim=(0, 100), ylim=(0, 101))
+    above.set(ylabel=labels["bin_accuracy"], xlim=(0, 100), ylim=(0, 100))
     below.set(xlabel=labels["confidence"], ylabel=labels["bin_images"], yscale="log")
+    below.set_ylim(bottom=0.5)  # a bin of 1 image shows
     below.set_xticks(np.linspace(0, 100, bins + 1), minor=True)  # the bins' edges
     for axes in (above, below):
         axes.xaxis.set_major_formatter(tick_labels(numbers))

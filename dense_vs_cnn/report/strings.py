@@ -178,8 +178,7 @@ STRINGS = {
             "Negative log-likelihood: the mean of −log(probability of the true class), the loss the models "
             "were trained on, recomputed from the saved probabilities: it is the test loss of the comparison "
             "table.",
-            "The verdict says that the models differ in calibration only when the interval of the gap "
-            "excludes 0.",
+            "The verdict reports a difference in calibration only when the interval of the gap excludes 0.",
         ],
         "reliability": "Reliability diagram (accuracy against confidence, per confidence bin)",
         "reliability_note": "Above: for each confidence bin holding test images, the share of them "
@@ -369,7 +368,7 @@ STRINGS = {
                            "avec la graine {seed}), qui {interval_reading}.",
         "calibration_notes": [
             "Erreur de calibration attendue : les images de test sont réparties selon leur confiance en "
-            "{bins} tranches de même largeur, de [0, 1/{bins}) à [{last}/{bins}, 1] ; dans chaque tranche, "
+            "{bins} tranches de même largeur, de [0 ; 1/{bins}[ à [{last}/{bins} ; 1] ; dans chaque tranche, "
             "l'écart entre la part des images bien classées et leur confiance moyenne, pondéré par la part "
             "des images que contient la tranche, est sommé sur les tranches (Guo et al., 2017) : 0 % pour "
             "un modèle exactement aussi sûr de lui qu'il a raison.",
@@ -380,8 +379,8 @@ STRINGS = {
             "Log-vraisemblance négative : la moyenne de −log(probabilité de la vraie classe), la perte "
             "minimisée à l'entraînement, recalculée à partir des probabilités enregistrées : c'est la perte "
             "sur le jeu de test du tableau de comparaison.",
-            "Le verdict ne dit que les modèles diffèrent par leur calibration que si l'intervalle de l'écart "
-            "exclut 0.",
+            "Le verdict ne signale une différence de calibration entre les modèles que si l'intervalle de "
+            "l'écart exclut 0.",
         ],
         "reliability": "Diagramme de fiabilité (exactitude en fonction de la confiance, par tranche de "
                        "confiance)",
