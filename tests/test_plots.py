@@ -41,7 +41,7 @@ def test_learning_curves_name_epochs_and_quantities_and_use_the_project_template
 
 def test_learning_curves_use_the_report_colours_and_model_names():
     encoding = CURVES["spec"]["encoding"]
-    names = STRINGS["en"]["model_names"]
+    names = {model: forms["name"] for model, forms in STRINGS["en"]["models"].items()}
     lookup = next(step for step in CURVES["transform"] if "lookup" in step)["from"]["data"]["values"]
     assert {row["model_id"]: row["name"] for row in lookup} == names
     # The report gives the models MODEL_COLORS in its order (compare --models dense cnn); fixed here
@@ -60,6 +60,17 @@ def test_confusion_matrices_put_actual_classes_on_rows_as_the_report_does():
         assert (plot["template"], plot["title"], plot["cache"]) == ("confusion", title, False)
         assert (plot["x"], plot["y"]) == ("predicted", "actual")
         assert (plot["x_label"], plot["y_label"]) == ("Predicted", "Actual")
+
+
+def test_reliability_bins_are_plots_of_evaluate_and_drawn_together():
+    evaluate = yaml.safe_load((PROJECT / "dvc.yaml").read_text())["stages"]["evaluate"]
+    plots = {path: props for entry in evaluate["plots"] for path, props in entry.items()}
+    for model in ("dense", "cnn"):
+        plot = plots[f"metrics/{model}_reliability.csv"]
+        assert (plot["cache"], plot["x"], plot["y"]) == (False, "confidence", "accuracy")
+    together = PLOTS["Reliability (first seed)"]
+    assert together["x"] == "confidence"
+    assert together["y"] == {f"metrics/{model}_reliability.csv": "accuracy" for model in ("dense", "cnn")}
 
 
 def test_report_figures_are_image_plots_of_compare():

@@ -233,9 +233,9 @@ def class_tests_summary(tests, class_names, words):
     better = {name: [i for i in range(len(class_names)) if tests.better(i) == name]
               for name in (tests.second, tests.first)}
     rest = [i for i in range(len(class_names)) if tests.better(i) is None]
-    sentences = [words["class_significant"].format(model=model_forms(name, words)["the"],
-                                                   classes=classes(found))
-                 for name, found in better.items() if found]
+    found = [(name, indices) for name, indices in better.items() if indices]
+    sentences = [words["class_significant" if number == 0 else "class_significant_too"].format(
+        **roles(words, model=name), classes=classes(indices)) for number, (name, indices) in enumerate(found)]
     if not sentences:
         return words["class_none_significant"]
     if rest:

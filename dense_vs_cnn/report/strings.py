@@ -199,6 +199,7 @@ STRINGS = {
                             "below 5 %. Significantly better: the model ahead on a class whose Holm p is "
                             "below 0.05.",
         "class_significant": "With Holm's correction, {model} is significantly better on {classes}.",
+        "class_significant_too": "{Model} is significantly better on {classes}.",
         "class_not_significant": "The difference is not significant on {classes}.",
         "class_none_significant": "With Holm's correction, the difference is significant on no class.",
         "classes_word": ("class", "classes"),
@@ -404,6 +405,7 @@ STRINGS = {
                             "modèle en tête sur une classe dont le p de Holm est inférieur à 0,05.",
         "class_significant": "Avec la correction de Holm, {model} est significativement meilleur sur "
                              "{classes}.",
+        "class_significant_too": "{Model} est significativement meilleur sur {classes}.",
         "class_not_significant": "L'écart n'est pas significatif sur {classes}.",
         "class_none_significant": "Avec la correction de Holm, l'écart n'est significatif sur aucune classe.",
         "classes_word": ("la classe", "les classes"),
