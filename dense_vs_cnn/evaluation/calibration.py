@@ -1,6 +1,6 @@
 """Calibration: when a model says "90 % sure", is it right 90 % of the time?
 
-Every function takes a model's class probabilities for the test images (one row per image,
+The functions take a model's class probabilities for the test images (one row per image,
 as `evaluate` saves them in data/probabilities/) and the images' labels. A model's
 confidence on an image is its highest probability, its prediction the class of that
 probability (the argmax, as data/predictions.csv holds).
