@@ -28,8 +28,8 @@ import numpy as np
 
 from dense_vs_cnn.core.checks import check_result, check_table, load_images, result_rules
 from dense_vs_cnn.core.datasets import get_dataset
-from dense_vs_cnn.core.errors import PipelineError, run_stage
-from dense_vs_cnn.core.files import load_array, read_csv, read_json, write_text
+from dense_vs_cnn.core.errors import PipelineError, missing, run_stage
+from dense_vs_cnn.core.files import read_csv, read_json, write_text
 from dense_vs_cnn.core.params import load_params
 from dense_vs_cnn.evaluation.calibration import RESAMPLES, log_loss
 from dense_vs_cnn.evaluation.comparison import (
@@ -109,13 +109,25 @@ def probabilities_problem(values, predictions, loss, num_classes):
     return None
 
 
+def load_probability_file(path):
+    """Load the .npy probabilities `evaluate` wrote; never unpickles. As core's load_array, whose
+    message names `preprocess`: dense_vs_cnn/core is a dependency of every stage, training included."""
+    try:
+        return np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise missing(path) from None
+    except ValueError as error:
+        raise PipelineError(f"{path} is not a valid .npy array ({error}): "
+                            "run `dvc repro -f evaluate`") from None
+
+
 def load_probabilities(args, results, num_classes):
     """{model: the first seed's class probabilities}, each checked against that model's predictions
     and test loss: DVC caches them, git tracks those, so a `git checkout` alone separates them."""
     probabilities = {}
     for name, result in results.items():
         path = args.probabilities.format(model=name)
-        values = load_array(path, stage="evaluate")
+        values = load_probability_file(path)
         problem = probabilities_problem(values, result.predictions, result.test["loss"], num_classes)
         if problem:
             raise PipelineError(f"{path}: {problem}, so it does not go with "

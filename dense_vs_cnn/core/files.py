@@ -117,15 +117,15 @@ def save_array(path, array):
         np.save(temporary, array, allow_pickle=False)
 
 
-def load_array(path, stage="preprocess"):
-    """Load a .npy array written by `stage`; never unpickles."""
+def load_array(path):
+    """Load a .npy array written by `preprocess`; never unpickles."""
     try:
         return np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise missing(path) from None
     except ValueError as error:
         raise PipelineError(
-            f"{path} is not a valid .npy array ({error}): run `dvc repro -f {stage}`"
+            f"{path} is not a valid .npy array ({error}): run `dvc repro -f preprocess`"
         ) from None
 
 

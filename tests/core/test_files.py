@@ -58,11 +58,8 @@ def test_arrays_round_trip_and_are_never_unpickled(tmp_path):
     with pytest.raises(PipelineError, match=r"objects.npy is not a valid .npy array .*allow_pickle=False"):
         load_array(tmp_path / "objects.npy")
     (tmp_path / "text.npy").write_text("not an array")
-    damaged = r"text.npy is not a valid .npy array .*: run `dvc repro -f {}`"
-    with pytest.raises(PipelineError, match=damaged.format("preprocess")):
+    with pytest.raises(PipelineError, match=r"text.npy is not a valid .npy array"):
         load_array(tmp_path / "text.npy")
-    with pytest.raises(PipelineError, match=damaged.format("evaluate")):
-        load_array(tmp_path / "text.npy", stage="evaluate")  # the stage that writes it rebuilds it
     with pytest.raises(PipelineError, match=r"absent.npy is missing: run `dvc repro`"):
         load_array(tmp_path / "absent.npy")
 
