@@ -4,7 +4,9 @@ Reads: from --metrics-dir (metrics/), for each of the two --models NAME, the fir
 NAME_predictions.csv and NAME_per_class.csv (evaluate); the first seed's history (--history,
 a path with {model}); every seed's test metrics, parameters, FLOPs and model size, and
 predictions (--scores, --predictions); --test-images, only to draw the digits in the grids;
-the .py files of --code, only to print their digest. No timing: the report's cost figures
+the .py files of --code, only to print their digest; the first seed's class probabilities
+(--probabilities, a path with {model}: evaluate's data/probabilities/), checked against that
+model's predictions and test loss, for calibration. No timing: the report's cost figures
 are counts, the same on every machine.
 Writes: the PNG figures into --figures and the report to --report (reports/report.md).
 Params: seeds (the first seed's models make the single-run figures and tables), compare.*
@@ -17,16 +19,27 @@ of --models minus the first (`--models dense cnn`: CNN − Dense).
 """
 
 import argparse
+import math
 import os
 import platform
 from pathlib import Path
 
+import numpy as np
+
 from dense_vs_cnn.core.checks import check_result, check_table, load_images, result_rules
 from dense_vs_cnn.core.datasets import get_dataset
-from dense_vs_cnn.core.errors import PipelineError, run_stage
+from dense_vs_cnn.core.errors import PipelineError, missing, run_stage
 from dense_vs_cnn.core.files import read_csv, read_json, write_text
 from dense_vs_cnn.core.params import load_params
-from dense_vs_cnn.evaluation.comparison import Comparison, ModelResult, across_seeds, head_to_head
+from dense_vs_cnn.evaluation.calibration import RESAMPLES, log_loss
+from dense_vs_cnn.evaluation.comparison import (
+    Comparison,
+    ModelResult,
+    across_seeds,
+    calibration,
+    class_tests,
+    head_to_head,
+)
 from dense_vs_cnn.report.figures import draw_report_figures
 from dense_vs_cnn.report.render import MOST_CONFUSED_PAIRS, build_report
 from dense_vs_cnn.report.reproducibility import PACKAGES, code_digest, version
@@ -73,6 +86,57 @@ def load_seeds(args, names, seeds, num_classes):
     return by_seed, predictions
 
 
+# Keras computes the test loss in float32, log_loss in float64: they agree to about 1e-7.
+LOSS_TOLERANCE = 1e-4  # relative
+
+
+def probabilities_problem(values, predictions, loss, num_classes):
+    """What keeps `values` from being the class probabilities behind one model's `predictions`
+    (its frame of actual and predicted classes) and its test `loss`, or None."""
+    expected = (len(predictions), num_classes)
+    if values.shape != expected or not np.issubdtype(values.dtype, np.floating):
+        return (f"{values.dtype} values of shape {values.shape}, expected floats of shape {expected} "
+                f"({num_classes} class probabilities per test image)")
+    if not (np.isfinite(values).all() and values.min() >= 0 and values.max() <= 1):
+        return "it holds values that are not probabilities (numbers from 0 to 1)"
+    differ = np.flatnonzero(values.argmax(axis=1) != predictions["predicted"].to_numpy())
+    if len(differ):
+        return (f"its most probable class is not the predicted class on {len(differ):,} test images "
+                f"(image {differ[0]} first)")
+    nll = log_loss(values, predictions["actual"].to_numpy())
+    if not math.isclose(nll, loss, rel_tol=LOSS_TOLERANCE):
+        return f"its negative log-likelihood is {nll:.6f}, not the test loss {loss:.6f}"
+    return None
+
+
+def load_probability_file(path):
+    """Load the .npy probabilities `evaluate` wrote; never unpickles. As core's load_array, whose
+    message names `preprocess`: dense_vs_cnn/core is a dependency of every stage, training included."""
+    try:
+        return np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise missing(path) from None
+    except ValueError as error:
+        raise PipelineError(f"{path} is not a valid .npy array ({error}): "
+                            "run `dvc repro -f evaluate`") from None
+
+
+def load_probabilities(args, results, num_classes):
+    """{model: the first seed's class probabilities}, each checked against that model's predictions
+    and test loss: DVC caches them, git tracks those, so a `git checkout` alone separates them."""
+    probabilities = {}
+    for name, result in results.items():
+        path = args.probabilities.format(model=name)
+        values = load_probability_file(path)
+        problem = probabilities_problem(values, result.predictions, result.test["loss"], num_classes)
+        if problem:
+            raise PipelineError(f"{path}: {problem}, so it does not go with "
+                                f"{Path(args.metrics_dir, f'{name}_predictions.csv')} and {args.scores}: "
+                                "run `dvc checkout` to restore the one that does, or `dvc repro`")
+        probabilities[name] = values
+    return probabilities
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Write the Markdown comparison report and its figures.")
     parser.add_argument("--metrics-dir", required=True, help="metrics and plot data (train, evaluate)")
@@ -81,6 +145,8 @@ def main(argv=None):
     parser.add_argument("--predictions", required=True, help="every seed's predictions (CSV)")
     parser.add_argument("--models", nargs=2, required=True, metavar="NAME",
                         help="the two models to compare; gaps are the second minus the first")
+    parser.add_argument("--probabilities", required=True,
+                        help="the first seed's class probabilities (.npy), a path with {model}")
     parser.add_argument("--test-images", required=True, help="test images (.npy), for the digit grids")
     parser.add_argument("--code", nargs="+", required=True, metavar="PATH",
                         help="the pipeline's code (files and folders), for its digest")
@@ -95,9 +161,13 @@ def main(argv=None):
     pair = head_to_head(results, num_classes, settings.bootstrap_samples, settings.bootstrap_seed,
                         MOST_CONFUSED_PAIRS)
     seed_scores, seed_predictions = load_seeds(args, args.models, seeds, num_classes)
+    probabilities = load_probabilities(args, results, num_classes)
+    labels = results[args.models[0]].predictions["actual"]
+    calibrated = calibration(probabilities, labels, RESAMPLES, settings.bootstrap_seed)
     comparison = Comparison(results=results, pair=pair,
                             seeds=across_seeds(seed_scores, seed_predictions, args.models),
-                            class_names=tuple(dataset.class_names))
+                            class_names=tuple(dataset.class_names), classes=class_tests(results, num_classes),
+                            calibration=calibrated)
     images = load_images(args.test_images)
     if len(images) != pair.images:
         raise PipelineError(f"{args.test_images} holds {len(images)} images but the predictions cover "

@@ -130,6 +130,17 @@ def test_every_plot_uses_a_template_of_the_project():
     assert used == {path.stem for path in TEMPLATES.glob("*.json")}
 
 
+def test_reliability_bins_are_plots_of_evaluate_and_drawn_together():
+    evaluate = yaml.safe_load((PROJECT / "dvc.yaml").read_text())["stages"]["evaluate"]
+    plots = {path: props for entry in evaluate["plots"] for path, props in entry.items()}
+    for model in ("dense", "cnn"):
+        plot = plots[f"metrics/{model}_reliability.csv"]
+        assert (plot["cache"], plot["x"], plot["y"]) == (False, "confidence", "accuracy")
+    together = PLOTS["Reliability (first seed)"]
+    assert together["x"] == "confidence"
+    assert together["y"] == {f"metrics/{model}_reliability.csv": "accuracy" for model in ("dense", "cnn")}
+
+
 def test_report_figures_are_image_plots_of_compare():
     compare = yaml.safe_load((PROJECT / "dvc.yaml").read_text())["stages"]["compare"]
     assert {"reports/figures": {"cache": False}} in compare["plots"]

@@ -3,6 +3,8 @@
 `head_to_head` compares one seed's two models on the test images (McNemar, bootstrap):
 it measures how precisely the test set pins the gap. `across_seeds` compares them over
 every seed: it measures how much the gap moves with the randomness of training.
+`class_tests` repeats the head-to-head class by class (Wilson intervals, McNemar with Holm's
+correction); `calibration` compares how far each model's confidence is from its accuracy.
 
 One sign convention everywhere: a gap is the second model's accuracy minus the first's,
 in the order of `--models` (`dense cnn`: CNN − Dense), negative when the first is ahead.
@@ -15,14 +17,17 @@ import numpy as np
 import pandas as pd
 
 from dense_vs_cnn.core.errors import PipelineError
+from dense_vs_cnn.evaluation import calibration as measures
 from dense_vs_cnn.evaluation.statistics import (
     ALPHA,
     confusion_matrix,
+    holm,
     mcnemar_exact,
     most_confused,
     paired_bootstrap_interval,
     sign_test,
     t_interval,
+    wilson_interval,
 )
 
 
@@ -200,6 +205,114 @@ def across_seeds(scores, predictions, names, confidence=0.95):
 
 
 @dataclass(frozen=True)
+class ClassTests:
+    """One seed's two models class by class, on each class's test images: each model's recall
+    with its 95 % Wilson interval, and McNemar's exact test with Holm's correction over the
+    classes. Lists hold one entry per class."""
+
+    first: str
+    second: str
+    images: list  # test images of each class
+    correct: dict  # {model: images of each class it classifies correctly}
+    intervals: dict  # {model: Wilson interval of each class's recall, as fractions; None for no image}
+    only_right: dict  # {model: images of each class only this model classifies correctly}
+    p_values: list  # McNemar's exact test per class
+    adjusted: list  # the same, Holm-adjusted for the number of classes
+
+    def better(self, index):
+        """The model significantly better on class `index` (Holm-adjusted p < 0.05), else None."""
+        if self.adjusted[index] >= ALPHA:
+            return None
+        return _order(self.first, self.second,
+                      self.only_right[self.second][index] - self.only_right[self.first][index])[0]
+
+
+def class_tests(results, num_classes, confidence=0.95):
+    """Recall intervals and per-class McNemar tests of two models' predictions on the same test
+    images (checked by head_to_head). `results`: {model: ModelResult}, first and second."""
+    first, second = results
+    actual = results[first].predictions["actual"].to_numpy()
+    correct = {name: result.predictions["predicted"].to_numpy() == actual for name, result in results.items()}
+    images = np.bincount(actual, minlength=num_classes)
+    right = {name: np.bincount(actual[correct[name]], minlength=num_classes) for name in results}
+    only_right = {name: np.bincount(actual[correct[name] & ~correct[other]], minlength=num_classes)
+                  for name, other in ((first, second), (second, first))}
+    p_values = [mcnemar_exact(int(only_right[first][c]), int(only_right[second][c]))
+                for c in range(num_classes)]
+    return ClassTests(
+        first=first, second=second, images=images.tolist(),
+        correct={name: counts.tolist() for name, counts in right.items()},
+        intervals={name: [wilson_interval(counts[c], images[c], confidence) for c in range(num_classes)]
+                   for name, counts in right.items()},
+        only_right={name: counts.tolist() for name, counts in only_right.items()},
+        p_values=p_values, adjusted=holm(p_values).tolist())
+
+
+@dataclass(frozen=True)
+class ModelCalibration:
+    """How one model's confidence (its highest probability) matches its accuracy on the test images."""
+
+    ece: float  # expected calibration error, a fraction (calibration.BINS equal-width bins)
+    brier: float  # Brier score: sum over the classes, mean over the images
+    log_loss: float  # negative log-likelihood: the test loss, recomputed from the probabilities
+    confidence: float  # mean confidence
+    accuracy: float
+    reliability: pd.DataFrame  # per non-empty bin: images, mean confidence, accuracy
+
+
+def model_calibration(probabilities, labels):
+    confidence, correct = measures.confidence_and_correct(probabilities, labels)
+    return ModelCalibration(
+        ece=measures.expected_calibration_error(probabilities, labels),
+        brier=measures.brier_score(probabilities, labels), log_loss=measures.log_loss(probabilities, labels),
+        confidence=float(confidence.mean()), accuracy=float(correct.mean()),
+        reliability=measures.reliability_table(probabilities, labels))
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """One seed's two models' calibration, and the bootstrap interval of their ECE gap."""
+
+    first: str
+    second: str
+    models: dict  # {model: ModelCalibration}
+    interval: tuple  # 95 % paired-bootstrap interval of ECE(second) − ECE(first), as fractions
+    samples: int
+    seed: int
+
+    @property
+    def gap(self):
+        return self.models[self.second].ece - self.models[self.first].ece
+
+    @property
+    def better(self):
+        """The model with the smaller ECE (the first one on a tie)."""
+        return _order(self.first, self.second, -self.gap)[0]
+
+    @property
+    def worse(self):
+        return _order(self.first, self.second, -self.gap)[1]
+
+    @property
+    def clearly_different(self):
+        """"Clearly": the bootstrap interval of the ECE gap excludes 0, so the test images' sampling
+        alone does not explain it."""
+        return _excludes_zero(self.interval)
+
+
+def calibration(probabilities, labels, samples, seed):
+    """Both models' calibration. `probabilities`: {model: its probabilities}, first and second."""
+    first, second = probabilities
+    labels = np.asarray(labels)
+    return Calibration(
+        first=first, second=second,
+        models={name: model_calibration(values, labels) for name, values in probabilities.items()},
+        interval=measures.ece_gap_interval(probabilities[first], probabilities[second], labels, samples,
+                                           seed),
+        samples=samples, seed=seed)
+
+
+@dataclass(frozen=True)
 class Comparison:
     """Everything the report says, computed: what the report and its figures are drawn from."""
 
@@ -207,3 +320,5 @@ class Comparison:
     pair: HeadToHead  # the first seed's two models head to head
     seeds: AcrossSeeds  # every seed
     class_names: tuple
+    classes: ClassTests  # the first seed's two models, class by class
+    calibration: Calibration  # the first seed's two models' confidence against their accuracy

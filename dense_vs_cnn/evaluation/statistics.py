@@ -6,6 +6,8 @@
 - `paired_bootstrap_interval`: how precisely the test set measures that gap.
 - `t_interval`: the mean of a few numbers (one gap per seed), its interval and p-value.
 - `sign_test`: how unlikely "ahead on N of M" is if neither model is better.
+- `wilson_interval`: how precisely a share of images (a class's recall) is measured.
+- `holm`: p-values adjusted for testing several hypotheses at once (one per class).
 """
 
 import numpy as np
@@ -118,3 +120,26 @@ def normal_quantile(confidence=0.95):
     """The normal quantile a t quantile tends to with many values (1.96 at 95 %)."""
     return float(stats.norm.ppf((1 + confidence) / 2))
 
+
+
+def wilson_interval(successes, trials, confidence=0.95):
+    """Wilson score interval of the proportion successes / trials (scipy's binomtest), as
+    fractions; None for no trials. Unlike the normal approximation it stays within [0, 1] and
+    keeps its coverage near 0 % and 100 %, where recalls of 98 % sit."""
+    if trials == 0:
+        return None
+    interval = stats.binomtest(int(successes), int(trials)).proportion_ci(confidence, method="wilson")
+    return float(interval.low), float(interval.high)
+
+
+def holm(p_values):
+    """Holm's step-down adjustment (Holm 1979): the i-th smallest of m p-values is multiplied by
+    m - i + 1, each adjusted value is at least the one before it, and at most 1. Rejecting the
+    hypotheses whose adjusted p is below alpha keeps the chance of any false rejection below alpha."""
+    p_values = np.asarray(p_values, dtype=float)
+    order = np.argsort(p_values, kind="stable")
+    count = len(p_values)
+    stepped = np.maximum.accumulate((count - np.arange(count)) * p_values[order])
+    adjusted = np.empty(count)
+    adjusted[order] = np.minimum(stepped, 1.0)
+    return adjusted

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from dense_vs_cnn.core.files import atomic_path
+from dense_vs_cnn.evaluation.calibration import BINS
 
 GRID_COLUMNS, GRID_ROWS = 8, 4  # digit grids: the first 32 images, in test-set order
 GRID_SIZE = GRID_COLUMNS * GRID_ROWS
@@ -105,6 +106,39 @@ def confusion_matrices(matrices, class_names, labels, numbers, path):
     return figure
 
 
+def reliability_diagram(tables, bins, labels, numbers, path):
+    """Calibration, all models on the same axes: above, the accuracy against the mean confidence of
+    the images in each confidence bin, beside the diagonal of a model exactly as sure as it is right;
+    below, the test images in each bin (log scale: most are in the last one). `tables`: {model
+    label: its calibration.reliability_table, non-empty bins only}; `bins`: how many in [0, 1].
+    Returns the figure."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    figure = new_figure(10, 6.5)
+    above, below = figure.subplots(2, 1, sharex=True, height_ratios=[2.2, 1])
+    above.plot([0, 100], [0, 100], color="0.6", linestyle="--", label=labels["calibrated"])
+    width = 100 / bins / (len(tables) + 1)  # the bars of a bin side by side, a gap between bins
+    for number, (color, (model, table)) in enumerate(zip(MODEL_COLORS, tables.items(), strict=False)):
+        above.plot(100 * table["confidence"], 100 * table["accuracy"], color=color, marker="o", label=model,
+                   clip_on=False)  # the last bin's point sits in the corner
+        centres = 50 * (table["low"] + table["high"]) + (number - (len(tables) - 1) / 2) * width
+        below.bar(centres, table["images"], width=width, color=color, label=model)
+    above.set(ylabel=labels["bin_accuracy"], xlim=(0, 100), ylim=(0, 100))
+    below.set(xlabel=labels["confidence"], ylabel=labels["bin_images"], yscale="log")
+    below.set_ylim(bottom=0.5)  # a bin of 1 image shows
+    below.set_xticks(np.linspace(0, 100, bins + 1), minor=True)  # the bins' edges
+    for axes in (above, below):
+        axes.xaxis.set_major_formatter(tick_labels(numbers))
+        axes.grid(alpha=0.3)
+        axes.legend(loc="upper left")
+    above.yaxis.set_major_formatter(tick_labels(numbers))
+    below.grid(alpha=0.3, which="minor", axis="x")
+    below.yaxis.set_major_formatter(FuncFormatter(lambda value, position: numbers.number(value)))
+    below.yaxis.set_minor_formatter(NullFormatter())
+    save_png(figure, path)
+    return figure
+
+
 def image_grid(images, titles, path):
     """Up to GRID_SIZE grayscale images, each with its (short) title of one or more lines.
     Returns the figure."""
@@ -132,7 +166,7 @@ def disagreement_titles(actual, predicted, names, indices):
 
 
 def draw_report_figures(comparison, images, words, folder):
-    """Write the report's four PNGs into `folder`; return {figure: path} in report order.
+    """Write the report's five PNGs into `folder`; return {figure: path} in report order.
 
     `comparison`: a Comparison (evaluation/comparison.py); `words`: the report language's
     table (model names, axis words, number format).
@@ -141,7 +175,7 @@ def draw_report_figures(comparison, images, words, folder):
     names = {name: words["models"].get(name, {"name": name})["name"] for name in results}
     labels, numbers = words["labels"], words["numbers"]
     paths = {key: Path(folder, f"{key}.png")
-             for key in ("learning_curves", "confusion_matrices", "errors", "disagreements")}
+             for key in ("learning_curves", "confusion_matrices", "errors", "disagreements", "reliability")}
     learning_curves({names[name]: result.history for name, result in results.items()},
                     labels, numbers, paths["learning_curves"])
     confusion_matrices({names[name]: matrix for name, matrix in pair.confusion.items()},
@@ -155,4 +189,7 @@ def draw_report_figures(comparison, images, words, folder):
     disagreements = pair.disagreements[:GRID_SIZE]
     image_grid(images[disagreements], disagreement_titles(actual, predicted, names, disagreements),
                paths["disagreements"])
+    calibration = comparison.calibration
+    reliability_diagram({names[name]: model.reliability for name, model in calibration.models.items()},
+                        BINS, labels, numbers, paths["reliability"])
     return paths

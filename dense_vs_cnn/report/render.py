@@ -11,6 +11,7 @@ Dense"), and a headline names a winner only when its test supports it.
 import pandas as pd
 import yaml
 
+from dense_vs_cnn.evaluation.calibration import BINS
 from dense_vs_cnn.evaluation.statistics import ALPHA, normal_quantile, seeds_for_a_sign
 from dense_vs_cnn.report.figures import GRID_SIZE
 
@@ -187,6 +188,68 @@ def per_class_table(results, class_names, words):
     return markdown_table(columns, align=["left"] + ["right"] * (len(columns) - 1))
 
 
+def listed(items, words):
+    """"1, 2 and 3" in the report's language."""
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + words["and_list"] + items[-1]
+
+
+def recall_with_interval(correct, images, interval, words):
+    """A recall and its interval, compact enough for a table cell: "98.06 % (97.1–98.7)"."""
+    numbers = words["numbers"]
+    if interval is None:
+        return "—"
+    low, high = (numbers.number(100 * bound, 1) for bound in interval)
+    return f"{numbers.percent(correct / images)} ({low}–{high})"
+
+
+def class_tests_table(tests, class_names, words):
+    """Per class: each model's recall with its Wilson interval, the images only one model gets
+    right, McNemar's p, Holm's adjusted p, and the model significantly better, if one is."""
+    numbers = words["numbers"]
+    models = (tests.first, tests.second)
+    columns = {words["class"]: list(class_names), words["images"]: [*map(numbers.number, tests.images)]}
+    for name in models:
+        columns[words["class_recall_interval"].format(model=model_forms(name, words)["label"])] = [
+            recall_with_interval(*cells, words) for cells in
+            zip(tests.correct[name], tests.images, tests.intervals[name], strict=True)]
+    for name in models:
+        columns[words["class_only_right"].format(model=model_forms(name, words)["label"])] = [
+            *map(numbers.number, tests.only_right[name])]
+    columns[words["seed_p_value"]] = [*map(numbers.significant, tests.p_values)]
+    columns[words["class_holm"]] = [*map(numbers.significant, tests.adjusted)]
+    columns[words["class_better"]] = [model_name(tests.better(index), words) if tests.better(index) else "—"
+                                      for index in range(len(class_names))]
+    return markdown_table(columns, align=["left"] + ["right"] * (len(columns) - 2) + ["left"])
+
+
+def class_tests_summary(tests, class_names, words):
+    """Which classes each model is significantly better on, after Holm's correction, and the rest."""
+    def classes(indices):
+        singular, plural = words["classes_word"]
+        names = listed([class_names[i] for i in indices], words)
+        return f"{singular if len(indices) == 1 else plural} {names}"
+
+    better = {name: [i for i in range(len(class_names)) if tests.better(i) == name]
+              for name in (tests.second, tests.first)}
+    rest = [i for i in range(len(class_names)) if tests.better(i) is None]
+    found = [(name, indices) for name, indices in better.items() if indices]
+    sentences = [words["class_significant" if number == 0 else "class_significant_too"].format(
+        **roles(words, model=name), classes=classes(indices)) for number, (name, indices) in enumerate(found)]
+    if not sentences:
+        return words["class_none_significant"]
+    if rest:
+        sentences.append(words["class_not_significant"].format(classes=classes(rest)))
+    return " ".join(sentences)
+
+
+def class_tests_section(tests, class_names, words):
+    """The per-class tests: their table, what they mean, and which classes are significant."""
+    return [f"### {words['class_tests']}", class_tests_table(tests, class_names, words),
+            words["class_tests_note"].format(count=words["numbers"].number(len(class_names))),
+            class_tests_summary(tests, class_names, words)]
+
+
 def confused_tables(pair, class_names, words):
     """Per model, its most confused pairs ranked by its own count, with both models' counts."""
     sections = [words["confused_note"].format(count=words["numbers"].number(MOST_CONFUSED_PAIRS))]
@@ -219,7 +282,49 @@ def figure_section(figures, pair, words):
     notes = {"learning_curves": [words["learning_curves_note"]],
              "confusion_matrices": [words["confusion_note"]]}
     return ["\n\n".join([f"### {captions[key]}", f"![{captions[key]}]({link})", *notes.get(key, [])])
-            for key, link in figures.items()]
+            for key, link in figures.items() if key in captions]  # the others are in their own section
+
+
+def calibration_verdict(calibration, seed, words):
+    """The verdict's sentence on calibration, only when the models clearly differ: [] or [sentence]."""
+    if not calibration.clearly_different:
+        return []
+    numbers = words["numbers"]
+    low, high = interval_bounds(calibration.interval, words)
+    better, worse = calibration.better, calibration.worse
+    return [words["calibration_verdict"].format(
+        **roles(words, better=better, worse=worse, first=calibration.first, second=calibration.second),
+        better_ece=numbers.percent(calibration.models[better].ece),
+        worse_ece=numbers.percent(calibration.models[worse].ece), low=low, high=high, seed=seed)]
+
+
+def calibration_section(calibration, figures, seed, images, words):
+    """Both models' ECE, mean confidence, accuracy, Brier score and log-likelihood, the bootstrap
+    interval of the ECE gap, and the reliability diagram."""
+    numbers = words["numbers"]
+    rows = {
+        "ece": lambda model: numbers.percent(model.ece),
+        "mean_confidence": lambda model: numbers.percent(model.confidence),
+        "test_accuracy": lambda model: numbers.percent(model.accuracy),
+        "brier": lambda model: numbers.number(model.brier, 4),
+        "log_likelihood": lambda model: numbers.number(model.log_loss, 4),
+    }
+    columns = {model_name(name, words): [cell(model) for cell in rows.values()]
+               for name, model in calibration.models.items()}
+    headers = [words[row].format(bins=numbers.number(BINS)) for row in rows]
+    low, high = interval_bounds(calibration.interval, words)
+    gap = words["calibration_gap"].format(
+        **roles(words, first=calibration.first, second=calibration.second),
+        gap=points(calibration.gap, words, sign=True), low=low, high=high,
+        samples=numbers.number(calibration.samples), seed=calibration.seed,
+        interval_reading=words["excludes_zero" if calibration.clearly_different else "includes_zero"])
+    notes = " ".join(note.format(bins=numbers.number(BINS), last=numbers.number(BINS - 1))
+                     for note in words["calibration_notes"])
+    caption = words["reliability"]
+    return [f"## {words['calibration']}",
+            words["calibration_intro"].format(seed=seed, images=numbers.number(images)),
+            markdown_table(columns, index=(words["criterion"], headers)), gap, notes,
+            f"### {caption}", f"![{caption}]({figures['reliability']})", words["reliability_note"]]
 
 
 def reproducibility_section(reproducibility, words):
@@ -238,18 +343,20 @@ def reproducibility_section(reproducibility, words):
 
 
 def build_report(comparison, figures, reproducibility, words, metrics_dir):
-    """The whole report: verdicts, seeds, comparison, histories, figures, per class, reproducibility.
+    """The whole report: verdicts, seeds, comparison, histories, figures, per class, calibration,
+    reproducibility.
 
     `comparison`: a Comparison (evaluation/comparison.py); `figures`: {figure: link}.
     """
     pair, seeds, results = comparison.pair, comparison.seeds, comparison.results
     first_seed = seeds.seeds[0]
     sections = [f"# {words['title'].format(dataset=reproducibility['dataset_name'])}"]
+    calibrated = calibration_verdict(comparison.calibration, first_seed, words)
     if len(seeds.seeds) == 1:
-        sections += [verdict(pair, words) + " " + seeds_verdict(seeds, words)]
+        sections += [verdict(pair, words) + " " + seeds_verdict(seeds, words), *calibrated]
     else:
         sections += [seeds_verdict(seeds, words),
-                     words["first_seed"].format(seed=first_seed) + " " + verdict(pair, words),
+                     words["first_seed"].format(seed=first_seed) + " " + verdict(pair, words), *calibrated,
                      f"## {words['seeds']}", seeds_table(seeds, words)]
     sections += [f"## {words['comparison']}", words["single_run"].format(seed=first_seed),
                  comparison_table(results, words), " ".join(words["comparison_notes"])]
@@ -258,7 +365,9 @@ def build_report(comparison, figures, reproducibility, words, metrics_dir):
                      history_table(result.history, words)]
     sections += [f"## {words['figures']}", *figure_section(figures, pair, words)]
     sections += [f"## {words['per_class']}", per_class_table(results, comparison.class_names, words),
+                 *class_tests_section(comparison.classes, comparison.class_names, words),
                  f"### {words['confused']}", *confused_tables(pair, comparison.class_names, words)]
+    sections += calibration_section(comparison.calibration, figures, first_seed, pair.images, words)
     sections += reproducibility_section(reproducibility, words)
     sections.append(f"<sub>{words['footer'].format(metrics=metrics_dir)}</sub>")
     return "\n\n".join(sections) + "\n"

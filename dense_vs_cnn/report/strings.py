@@ -149,6 +149,61 @@ STRINGS = {
                          "other model's count is beside it.",
         "confused_pair": "Actual → predicted",
         "none_confused": "No test image is misclassified.",
+        # Calibration (the first seed's models) and the per-class tests.
+        "calibration_verdict": "{Better} is better calibrated: an expected calibration error of "
+                               "{better_ece} against {worse_ece} for {worse}, and the 95 % confidence "
+                               "interval of the gap {second_name} − {first_name}, {low} to {high}, excludes "
+                               "0 (seed {seed}'s models; see Calibration).",
+        "calibration": "Calibration",
+        "calibration_intro": "Is the more accurate model also the one to trust? A model is calibrated when "
+                             "its confidence, the probability it gives the class it predicts, matches how "
+                             "often it is right: of the images it classifies with 90 % confidence, 90 % are "
+                             "right. Seed {seed}'s models, on the {images} test images:",
+        "ece": "Expected calibration error ({bins} equal-width confidence bins)",
+        "mean_confidence": "Mean confidence (the highest probability)",
+        "brier": "Brier score (sum over the classes, mean over the images)",
+        "log_likelihood": "Negative log-likelihood (the test loss)",
+        "calibration_gap": "The gap in expected calibration error {second_name} − {first_name} is {gap}, "
+                           "with a 95 % confidence interval of {low} to {high} (paired bootstrap: {samples} "
+                           "resamples of the test images, seed {seed}), which {interval_reading}.",
+        "calibration_notes": [
+            "Expected calibration error: the test images are grouped by confidence into {bins} bins of "
+            "equal width, [0, 1/{bins}) to [{last}/{bins}, 1]; in each bin, the gap between the share of "
+            "images classified correctly and their mean confidence, weighted by the bin's share of the "
+            "images, summed over the bins (Guo et al. 2017): 0 % for a model exactly as sure as it is right.",
+            "A mean confidence above the accuracy means an overconfident model.",
+            "Brier score: the squared distance between the probabilities and the true class (1 for it, 0 for "
+            "the others), summed over the classes and averaged over the images: from 0 (certain and right) "
+            "to 2 (certain and wrong).",
+            "Negative log-likelihood: the mean of −log(probability of the true class), the loss the models "
+            "were trained on, recomputed from the saved probabilities: it is the test loss of the comparison "
+            "table.",
+            "The verdict reports a difference in calibration only when the interval of the gap excludes 0.",
+        ],
+        "reliability": "Reliability diagram (accuracy against confidence, per confidence bin)",
+        "reliability_note": "Above: for each confidence bin holding test images, the share of them "
+                            "classified correctly against their mean confidence; a calibrated model lies on "
+                            "the dashed diagonal, an overconfident one below it. Below: the number of test "
+                            "images in each bin, on a log scale (most are in the last one): the points of "
+                            "bins with few images are noisy.",
+        "class_tests": "Recall per class with its 95 % interval, and McNemar's test per class",
+        "class_recall_interval": "{model} recall (95 % CI)",
+        "class_only_right": "Right by {model} only",
+        "class_holm": "Holm p",
+        "class_better": "Significantly better",
+        "class_tests_note": "Recall: the share of the class's test images classified correctly, with its 95 "
+                            "% Wilson confidence interval (CI). McNemar's exact test compares the two "
+                            "models on the class's images that only one of them classifies correctly; "
+                            "Holm's correction adjusts its p-values (Holm p) for the {count} classes "
+                            "tested, so that the chance of calling any class significant by luck stays "
+                            "below 5 %. Significantly better: the model ahead on a class whose Holm p is "
+                            "below 0.05.",
+        "class_significant": "With Holm's correction, {model} is significantly better on {classes}.",
+        "class_significant_too": "{Model} is significantly better on {classes}.",
+        "class_not_significant": "The difference is not significant on {classes}.",
+        "class_none_significant": "With Holm's correction, the difference is significant on no class.",
+        "classes_word": ("class", "classes"),
+        "and_list": " and ",
         "reproducibility": "Reproducibility",
         "data": "Data: `{dataset}`, whose files `download` verified against these md5 digests "
                 "(of the decompressed content):",
@@ -160,7 +215,9 @@ STRINGS = {
         "params": "Params (from `params.yaml`):",
         "labels": {"accuracy": "Accuracy (%)", "loss": "Loss", "epoch": "Epoch", "train": "train",
                    "validation": "validation", "actual": "Actual", "predicted": "Predicted",
-                   "errors": "Errors (images)"},
+                   "errors": "Errors (images)", "confidence": "Confidence: the highest probability (%)",
+                   "bin_accuracy": "Accuracy in the bin (%)", "bin_images": "Test images in the bin",
+                   "calibrated": "perfectly calibrated"},
         "footer": "Generated by the `compare` stage of `dvc repro` from `{metrics}/`; do not edit by hand.",
     },
     # Accuracy is « exactitude », precision « précision » and recall « rappel » everywhere:
@@ -292,6 +349,67 @@ STRINGS = {
                          "à égalité avec la dernière. Le décompte de l'autre modèle figure à côté.",
         "confused_pair": "Classe réelle → prédite",
         "none_confused": "Aucune image de test n'est mal classée.",
+        "calibration_verdict": "{Better} est mieux calibré : une erreur de calibration attendue de "
+                               "{better_ece}, contre {worse_ece} pour {worse}, et l'intervalle de confiance "
+                               "à 95 % de l'écart {second_name} − {first_name}, allant de {low} à {high}, "
+                               "exclut 0 (modèles de la graine {seed} ; voir la section Calibration).",
+        "calibration": "Calibration",
+        "calibration_intro": "Le modèle le plus exact est-il aussi celui auquel se fier ? Un modèle est "
+                             "bien calibré quand sa confiance, la probabilité qu'il donne à la classe qu'il "
+                             "prédit, correspond à la fréquence à laquelle il a raison : parmi les images "
+                             "qu'il classe avec 90 % de confiance, 90 % sont bien classées. Modèles de la "
+                             "graine {seed}, sur les {images} images de test :",
+        "ece": "Erreur de calibration attendue (ECE, {bins} tranches de confiance de même largeur)",
+        "mean_confidence": "Confiance moyenne (la probabilité la plus haute)",
+        "brier": "Score de Brier (somme sur les classes, moyenne sur les images)",
+        "log_likelihood": "Log-vraisemblance négative (la perte sur le jeu de test)",
+        "calibration_gap": "L'écart d'erreur de calibration attendue {second_name} − {first_name} est de "
+                           "{gap}, avec un intervalle de confiance à 95 % allant de {low} à {high} "
+                           "(bootstrap apparié : {samples} rééchantillonnages des images de test, tirés "
+                           "avec la graine {seed}), qui {interval_reading}.",
+        "calibration_notes": [
+            "Erreur de calibration attendue : les images de test sont réparties selon leur confiance en "
+            "{bins} tranches de même largeur, de [0 ; 1/{bins}[ à [{last}/{bins} ; 1] ; dans chaque tranche, "
+            "l'écart entre la part des images bien classées et leur confiance moyenne, pondéré par la part "
+            "des images que contient la tranche, est sommé sur les tranches (Guo et al., 2017) : 0 % pour "
+            "un modèle exactement aussi sûr de lui qu'il a raison.",
+            "Une confiance moyenne supérieure à l'exactitude signale un modèle trop sûr de lui.",
+            "Score de Brier : le carré de la distance entre les probabilités et la vraie classe (1 pour "
+            "elle, 0 pour les autres), sommé sur les classes et moyenné sur les images : de 0 (certain et "
+            "juste) à 2 (certain et faux).",
+            "Log-vraisemblance négative : la moyenne de −log(probabilité de la vraie classe), la perte "
+            "minimisée à l'entraînement, recalculée à partir des probabilités enregistrées : c'est la perte "
+            "sur le jeu de test du tableau de comparaison.",
+            "Le verdict ne signale une différence de calibration entre les modèles que si l'intervalle de "
+            "l'écart exclut 0.",
+        ],
+        "reliability": "Diagramme de fiabilité (exactitude en fonction de la confiance, par tranche de "
+                       "confiance)",
+        "reliability_note": "En haut : pour chaque tranche de confiance qui contient des images de test, la "
+                            "part de ces images bien classées en fonction de leur confiance moyenne ; un "
+                            "modèle bien calibré se place sur la diagonale en tirets, un modèle trop sûr de "
+                            "lui en dessous. En bas : le nombre d'images de test de chaque tranche, en "
+                            "échelle logarithmique (la plupart sont dans la dernière) : les points des "
+                            "tranches qui contiennent peu d'images sont peu fiables.",
+        "class_tests": "Rappel par classe avec son intervalle à 95 %, et test de McNemar par classe",
+        "class_recall_interval": "Rappel ({model}, IC à 95 %)",
+        "class_only_right": "Bien classées ({model} seul)",
+        "class_holm": "p de Holm",
+        "class_better": "Significativement meilleur",
+        "class_tests_note": "Rappel : la part des images de test de la classe qui sont bien classées, avec "
+                            "son intervalle de confiance (IC) de Wilson à 95 %. Le test exact de McNemar "
+                            "compare les deux modèles sur les images de la classe qu'un seul des deux "
+                            "classe bien ; la correction de Holm ajuste ses p-valeurs (p de Holm) pour les "
+                            "{count} classes testées, afin que la probabilité de déclarer par hasard une "
+                            "classe significative reste inférieure à 5 %. Significativement meilleur : le "
+                            "modèle en tête sur une classe dont le p de Holm est inférieur à 0,05.",
+        "class_significant": "Avec la correction de Holm, {model} est significativement meilleur sur "
+                             "{classes}.",
+        "class_significant_too": "{Model} est significativement meilleur sur {classes}.",
+        "class_not_significant": "L'écart n'est pas significatif sur {classes}.",
+        "class_none_significant": "Avec la correction de Holm, l'écart n'est significatif sur aucune classe.",
+        "classes_word": ("la classe", "les classes"),
+        "and_list": " et ",
         "reproducibility": "Reproductibilité",
         "data": "Données : `{dataset}`. L'étape `download` en a vérifié les fichiers à "
                 "l'aide des empreintes MD5 ci-dessous, calculées sur leur contenu "
@@ -306,7 +424,10 @@ STRINGS = {
         "params": "Paramètres (tirés de `params.yaml`) :",
         "labels": {"accuracy": "Exactitude (%)", "loss": "Perte", "epoch": "Époque",
                    "train": "entraînement", "validation": "validation", "actual": "Classe réelle",
-                   "predicted": "Classe prédite", "errors": "Erreurs (nombre d'images)"},
+                   "predicted": "Classe prédite", "errors": "Erreurs (nombre d'images)",
+                   "confidence": "Confiance : la probabilité la plus haute (%)",
+                   "bin_accuracy": "Exactitude dans la tranche (%)",
+                   "bin_images": "Images de test dans la tranche", "calibrated": "calibration parfaite"},
         "footer": "Rapport généré par l'étape `compare` de `dvc repro` à partir de "
                   "`{metrics}/` ; ne pas le modifier à la main.",
     }),

@@ -16,13 +16,15 @@ from tests.conftest import PROJECT, TINY_PARAMS, dvc, make_pipeline_repo, run
 
 pytestmark = pytest.mark.e2e
 
-PLOTS = ["Accuracy per epoch", "Loss per epoch"]  # dvc.yaml's top-level plots: both models
+# dvc.yaml's top-level plots: both models
+PLOTS = ["Accuracy per epoch", "Loss per epoch", "Reliability (first seed)"]
 # The stages' own plots: each seed's validation curve (one seed here), the first seed's
-# confusion matrices and recall per class.
+# confusion matrices, recall per class and reliability bins.
 STAGE_PLOTS = ["metrics/seed-3/dense_history.csv", "metrics/seed-3/cnn_history.csv",
                "metrics/dense_predictions.csv", "metrics/cnn_predictions.csv",
-               "metrics/dense_per_class.csv", "metrics/cnn_per_class.csv"]
-FIGURES = ["confusion_matrices", "disagreements", "errors", "learning_curves"]
+               "metrics/dense_per_class.csv", "metrics/cnn_per_class.csv",
+               "metrics/dense_reliability.csv", "metrics/cnn_reliability.csv"]
+FIGURES = ["confusion_matrices", "disagreements", "errors", "learning_curves", "reliability"]
 CHROMIUM = shutil.which("chromium")
 MODEL_COLORS = {"Dense": (0x1F, 0x77, 0xB4), "CNN": (0xFF, 0x7F, 0x0E)}  # the report's tab:blue, tab:orange
 
@@ -106,7 +108,7 @@ def test_plots_diff_page_renders_without_network_where_dvc_default_page_is_blank
         dvc("plots", "diff", "main", "-o", str(tmp_path / name), *template, cwd=repo)
         rendered[name] = render(tmp_path / name / "index.html", tmp_path / name)
 
-    # Vega draws each of the four charts on a canvas; on DVC's page it never loads.
+    # Vega draws each chart on a canvas; on DVC's page it never loads.
     assert rendered["offline"][0].count("<canvas") == len(PLOTS + STAGE_PLOTS)
     assert rendered["cdn"][0].count("<canvas") == 0
     # The learning curves, at the top of the page, in the report's colour for each model.

@@ -4,8 +4,14 @@ import pytest
 from scipy import stats
 
 from dense_vs_cnn.core.errors import PipelineError
-from dense_vs_cnn.evaluation.comparison import ModelResult, across_seeds, head_to_head
-from dense_vs_cnn.evaluation.statistics import mcnemar_exact
+from dense_vs_cnn.evaluation.comparison import (
+    ModelResult,
+    across_seeds,
+    calibration,
+    class_tests,
+    head_to_head,
+)
+from dense_vs_cnn.evaluation.statistics import mcnemar_exact, wilson_interval
 
 ACTUAL = np.arange(100) % 10
 
@@ -108,3 +114,34 @@ def test_predictions_on_other_images_are_refused():
                         per_class=short.per_class)
     with pytest.raises(PipelineError, match="not on the same test images"):
         head_to_head({"dense": model([0]), "cnn": short}, 10, 100, 0, 5)
+
+
+def test_class_tests_give_recall_intervals_and_holm_corrected_mcnemar_per_class():
+    # 10 images per class. Dense misses every 2 (the CNN gets them right), the CNN misses every 7
+    # (Dense gets them right) and one 5.
+    results = {"dense": model(range(2, 100, 10)), "cnn": model([*range(7, 100, 10), 5])}
+    tests = class_tests(results, 10)
+    assert tests.images == [10] * 10
+    assert tests.correct["dense"][2] == 0 and tests.correct["cnn"][5] == 9 and tests.correct["cnn"][7] == 0
+    assert tests.intervals["dense"][2] == wilson_interval(0, 10) and tests.intervals["cnn"][5] == \
+        wilson_interval(9, 10)
+    assert tests.only_right == {"dense": [0, 0, 0, 0, 0, 1, 0, 10, 0, 0], "cnn": [0, 0, 10] + [0] * 7}
+    assert tests.p_values[2] == tests.p_values[7] == mcnemar_exact(0, 10) == 2 / 2**10
+    assert tests.p_values[5] == 1 and tests.p_values[0] == 1  # no discordant image: 1
+    # Holm: the two smallest, 2 / 2**10, times 10 and 9, both lifted to 10 x 2 / 2**10 = 0.0195
+    assert tests.adjusted[2] == tests.adjusted[7] == pytest.approx(10 * 2 / 2**10)
+    assert [tests.better(c) for c in range(10)] == [None, None, "cnn", None, None, None, None, "dense",
+                                                    None, None]
+
+
+def test_calibration_says_which_model_is_better_calibrated_and_whether_clearly():
+    labels = np.zeros(40, dtype=int)
+    certain, unsure = np.tile([1.0, 0.0], (40, 1)), np.tile([0.5, 0.5], (40, 1))
+    result = calibration({"dense": unsure, "cnn": certain}, labels, samples=200, seed=0)
+    assert result.models["dense"].ece == 0.5 and result.models["cnn"].ece == 0
+    assert result.models["dense"].confidence == 0.5 and result.models["dense"].accuracy == 1
+    assert result.gap == -0.5 and result.interval == pytest.approx((-0.5, -0.5))
+    assert (result.better, result.worse, result.clearly_different) == ("cnn", "dense", True)
+    assert result.models["cnn"].reliability["images"].tolist() == [40]
+    same = calibration({"dense": unsure, "cnn": unsure}, labels, samples=200, seed=0)
+    assert same.interval == (0.0, 0.0) and not same.clearly_different and same.better == "dense"

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from dense_vs_cnn.core.errors import PipelineError
-from dense_vs_cnn.evaluation.scoring import check_input_shape, score, score_seeds
+from dense_vs_cnn.evaluation.calibration import brier_score, expected_calibration_error, log_loss
+from dense_vs_cnn.evaluation.scoring import check_input_shape, mean_over_seeds, score, score_seeds
 from dense_vs_cnn.model.architectures import build_dense
 from tests.conftest import PROJECT, run
 
@@ -55,7 +56,7 @@ for seed in range(6):
     keras.utils.set_random_seed(seed)
     models[seed] = build_dense((784,), 10, units=[8], activation="relu")
     models[seed].compile(loss="sparse_categorical_crossentropy", steps_per_execution=2)
-scores, _, predicted = score_seeds(models, images, labels, batch_size=16)
+scores, _, probabilities_of = score_seeds(models, images, labels, batch_size=16)
 sys.stderr.flush()
 os.write(2, b"--- each model's own predict\\n")
 results = {}
@@ -63,7 +64,8 @@ for seed, model in models.items():  # after scoring: each model's own weights, r
     probabilities = model.predict(images, batch_size=16, verbose=0)
     loss = keras.losses.SparseCategoricalCrossentropy()(labels, probabilities)
     loss = float(keras.ops.convert_to_numpy(loss))
-    results[seed] = {"scored": [predicted[seed].tolist(), scores[seed]["loss"], scores[seed]["accuracy"]],
+    scored = probabilities_of[seed].argmax(axis=1).tolist()
+    results[seed] = {"scored": [scored, scores[seed]["loss"], scores[seed]["accuracy"]],
                      "predict": [probabilities.argmax(axis=1).tolist(), loss,
                                  float(np.mean(probabilities.argmax(axis=1) == labels))]}
 print(json.dumps(results))
@@ -93,3 +95,26 @@ def test_a_seed_whose_model_is_built_differently_is_refused():
                                 "run `dvc repro` to retrain it")
     for weights, kept in zip(first.get_weights(), before, strict=True):  # the scorer's own, restored
         np.testing.assert_array_equal(weights, kept)
+
+
+def test_score_seeds_returns_the_probabilities_behind_the_metrics(model):
+    rng = np.random.default_rng(1)
+    images = rng.random((60, 784), dtype=np.float32)
+    labels = rng.integers(0, 10, size=60).astype(np.uint8)
+    scores, speed, probabilities = score_seeds({3: model}, images, labels, batch_size=16)
+    values = probabilities[3]
+    assert values.shape == (60, 10) and values.dtype == np.float32 and speed["images_per_second"] > 0
+    np.testing.assert_allclose(values.sum(axis=1), 1, rtol=1e-5)
+    metrics = scores[3]
+    assert metrics["accuracy"] == np.mean(values.argmax(axis=1) == labels)
+    assert metrics["ece"] == expected_calibration_error(values, labels)
+    assert metrics["brier"] == brier_score(values, labels)
+    # The negative log-likelihood computed from the probabilities is Keras' test loss.
+    assert log_loss(values, labels) == pytest.approx(metrics["loss"], rel=1e-6)
+
+
+def test_mean_over_seeds_averages_accuracy_loss_and_calibration():
+    scores = {3: {"accuracy": 0.9, "loss": 0.3, "ece": 0.02, "brier": 0.1, "parameters": 7},
+              5: {"accuracy": 0.8, "loss": 0.5, "ece": 0.04, "brier": 0.3, "parameters": 7}}
+    assert mean_over_seeds(scores) == pytest.approx({"accuracy": 0.85, "loss": 0.4, "ece": 0.03, "brier": 0.2,
+                                                     "parameters": 7})

@@ -4,6 +4,7 @@ from scipy import stats
 
 from dense_vs_cnn.evaluation.statistics import (
     confusion_matrix,
+    holm,
     mcnemar_exact,
     most_confused,
     normal_quantile,
@@ -12,6 +13,7 @@ from dense_vs_cnn.evaluation.statistics import (
     seeds_for_a_sign,
     sign_test,
     t_interval,
+    wilson_interval,
 )
 
 
@@ -135,3 +137,27 @@ def test_most_confused_ranks_one_model_by_its_own_counts_and_keeps_ties_at_the_c
     assert most_confused(matrix, 4) == [(5, 3), (9, 7), (2, 7), (4, 9)]
     assert most_confused(matrix, 20) == [(5, 3), (9, 7), (2, 7), (4, 9), (0, 6), (4, 7), (9, 4), (1, 3)]
     assert most_confused(np.eye(3, dtype=int), 3) == []
+
+
+@pytest.mark.parametrize(("successes", "trials", "expected"), [
+    # p̂ = 0.8, z = 1.96: (p̂ + z²/2n ± z √(p̂(1 − p̂)/n + z²/4n²)) / (1 + z²/n) = (0.4902, 0.9433)
+    (8, 10, (0.4902, 0.9433)),
+    (0, 10, (0.0, 0.2775)),  # z²/(n + z²): never below 0, unlike the normal approximation
+    (10, 10, (0.7225, 1.0)),
+    (1113, 1135, (0.9708, 0.9872)),  # Dense's recall on the 1s of the committed report
+])
+def test_wilson_interval_matches_hand_computed_values(successes, trials, expected):
+    assert wilson_interval(successes, trials) == pytest.approx(expected, abs=5e-5)
+
+
+def test_wilson_interval_of_no_trial_is_none():
+    assert wilson_interval(0, 0) is None
+
+
+def test_holm_matches_a_hand_example():
+    # Sorted: 0.005, 0.01, 0.03, 0.04, times 4, 3, 2, 1: 0.02, 0.03, 0.06, 0.04; each at least the one
+    # before: 0.02, 0.03, 0.06, 0.06. So 0.04 is not significant, although 0.04 x 1 < 0.05.
+    assert holm([0.01, 0.04, 0.03, 0.005]).tolist() == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert holm([0.5, 0.6]).tolist() == [1.0, 1.0]  # 0.5 x 2 = 1, and 0.6 x 1 is lifted to it, capped at 1
+    assert holm([0.02]).tolist() == [0.02]  # one hypothesis: no correction
+    assert holm([0.01, 0.01]).tolist() == [0.02, 0.02]  # ties

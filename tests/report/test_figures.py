@@ -3,6 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dense_vs_cnn.evaluation.calibration import BINS, reliability_table
 from dense_vs_cnn.report import figures
 from dense_vs_cnn.report.numbers import ENGLISH, FRENCH
 from dense_vs_cnn.report.strings import STRINGS
@@ -16,6 +17,18 @@ def history(seed):
                          "loss": values[:, 2], "val_loss": values[:, 3]})
 
 
+def reliability_tables():
+    """The bins of two models on 2,000 random images: Dense overconfident, the CNN calibrated."""
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 10, 2000)
+    tables = {}
+    for model, sharpness in (("Dense", 3.0), ("CNN", 1.0)):
+        logits = sharpness * (rng.normal(size=(2000, 10)) + 4 * np.eye(10)[labels])
+        probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        tables[model] = reliability_table(probabilities, labels)
+    return tables
+
+
 def draw_all(folder):
     rng = np.random.default_rng(0)
     names = tuple("ABCDEFGHIJ")
@@ -24,6 +37,7 @@ def draw_all(folder):
     figures.confusion_matrices(matrices, names, LABELS, ENGLISH, folder / "confusion.png")
     titles = [f"{i} → {i + 1}" for i in range(40)]
     figures.image_grid(rng.random((40, 28, 28, 1)), titles, folder / "grid.png")
+    figures.reliability_diagram(reliability_tables(), BINS, LABELS, ENGLISH, folder / "reliability.png")
     return {path.name: path.read_bytes() for path in folder.iterdir()}
 
 
@@ -118,3 +132,26 @@ def test_grid_shows_at_most_grid_size_images_and_copes_with_none(tmp_path):
     full = matplotlib.image.imread(tmp_path / "few.png").shape[0] * figures.GRID_ROWS
     figures.image_grid(np.zeros((100, 28, 28)), ["x"] * 100, tmp_path / "many.png")
     assert matplotlib.image.imread(tmp_path / "many.png").shape[0] == full
+
+
+@pytest.mark.parametrize(("numbers", "words", "thousand"), [(ENGLISH, "en", "1,000"),
+                                                            (FRENCH, "fr", "1\u202f000")])
+def test_reliability_diagram_shows_accuracy_against_confidence_and_the_images_per_bin(
+        tmp_path, numbers, words, thousand):
+    tables = reliability_tables()
+    labels = STRINGS[words]["labels"]
+    figure = figures.reliability_diagram(tables, BINS, labels, numbers, tmp_path / "reliability.png")
+    above, below = figure.axes
+    diagonal, *curves = above.get_lines()
+    assert diagonal.get_label() == labels["calibrated"] and list(diagonal.get_xdata()) == [0, 100]
+    for line, (model, table) in zip(curves, tables.items(), strict=True):
+        assert line.get_label() == model
+        assert np.allclose(line.get_xdata(), 100 * table["confidence"])  # in percent, as the report
+        assert np.allclose(line.get_ydata(), 100 * table["accuracy"])
+    bars = {container.get_label(): [bar.get_height() for bar in container] for container in below.containers}
+    assert bars == {model: table["images"].tolist() for model, table in tables.items()}
+    assert below.get_yscale() == "log" and below.get_ylim()[0] < 1  # a bin of one image shows
+    assert below.get_xlabel() == labels["confidence"] and above.get_ylabel() == labels["bin_accuracy"]
+    below.set_ylim(0.5, 2000)
+    assert thousand in tick_texts(below.yaxis)  # counts written in the report's language
+    assert min(shown_px(text, figure) for text in [*above.get_yticklabels(), below.xaxis.label]) > 8

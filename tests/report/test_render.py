@@ -5,9 +5,25 @@ import re
 import numpy as np
 import pytest
 
-from dense_vs_cnn.evaluation.comparison import AcrossSeeds, HeadToHead, SeedGap
+from dense_vs_cnn.evaluation.comparison import (
+    AcrossSeeds,
+    Calibration,
+    ClassTests,
+    HeadToHead,
+    ModelCalibration,
+    SeedGap,
+)
 from dense_vs_cnn.evaluation.statistics import sign_test
-from dense_vs_cnn.report.render import seeds_table, seeds_verdict, verdict
+from dense_vs_cnn.report.render import (
+    calibration_verdict,
+    class_tests_summary,
+    class_tests_table,
+    listed,
+    recall_with_interval,
+    seeds_table,
+    seeds_verdict,
+    verdict,
+)
 from dense_vs_cnn.report.strings import STRINGS
 
 NNBSP, NBSP, MINUS = "\u202f", "\u00a0", "\u2212"
@@ -193,3 +209,78 @@ def test_french_sentences_never_contract_wrongly():
     text = " ".join([verdict(SIGNIFICANT, FR), verdict(NOT_SIGNIFICANT, FR),
                      seeds_verdict(THREE_NOT_SIGNIFICANT, FR), seeds_verdict(SIX_SIGNIFICANT, FR)])
     assert not re.search(r"\b(de|à) (le|les)\b", text), text
+
+
+# --- calibration and per-class tests --------------------------------------------------------------
+
+def calibrated(dense_ece, cnn_ece, interval):
+    models = {name: ModelCalibration(ece=ece, brier=0.04, log_loss=0.09, confidence=0.98, accuracy=0.97,
+                                     reliability=None)
+              for name, ece in (("dense", dense_ece), ("cnn", cnn_ece))}
+    return Calibration(first="dense", second="cnn", models=models, interval=interval, samples=2000, seed=42)
+
+
+def test_the_calibration_sentence_comes_only_when_the_interval_of_the_gap_excludes_zero():
+    (english,) = calibration_verdict(calibrated(0.0105, 0.0050, (-0.0079, -0.0028)), 3, EN)
+    assert english == ("CNN is better calibrated: an expected calibration error of 0.50 % against 1.05 % for "
+                       f"Dense, and the 95 % confidence interval of the gap CNN − Dense, {MINUS}0.79 to "
+                       f"{MINUS}0.28 points, excludes 0 (seed 3's models; see Calibration).")
+    (french,) = calibration_verdict(calibrated(0.0105, 0.0050, (-0.0079, -0.0028)), 3, FR)
+    assert french.startswith(f"Le CNN est mieux calibré{NBSP}: une erreur de calibration attendue de "
+                             f"0,50{NBSP}%, contre 1,05{NBSP}% pour le réseau dense, et l'intervalle de "
+                             f"confiance à 95{NBSP}% de l'écart CNN − Dense, allant de {MINUS}0,79 à "
+                             f"{MINUS}0,28{NBSP}point, exclut 0 ")
+    # Dense better calibrated: named first, whatever the order of the models
+    (dense,) = calibration_verdict(calibrated(0.004, 0.012, (0.003, 0.013)), 3, EN)
+    assert dense.startswith("Dense is better calibrated: an expected calibration error of 0.40 % against "
+                            "1.20 % for CNN")
+    assert calibration_verdict(calibrated(0.0105, 0.0090, (-0.004, 0.001)), 3, EN) == []  # includes 0
+    assert calibration_verdict(calibrated(0.01, 0.01, (0.0, 0.0)), 3, FR) == []
+
+
+def class_tests(adjusted):
+    """Three classes of 100 images; the CNN is ahead on each (only it right on 10, 5 and 1)."""
+    return ClassTests(first="dense", second="cnn", images=[100, 100, 0], correct={"dense": [88, 95, 0],
+                      "cnn": [98, 100, 0]}, intervals={"dense": [(0.80, 0.93), (0.89, 0.98), None],
+                                                       "cnn": [(0.93, 0.99), (0.963, 1.0), None]},
+                      only_right={"dense": [0, 0, 0], "cnn": [10, 5, 0]}, p_values=[0.002, 0.0625, 1.0],
+                      adjusted=adjusted)
+
+
+def test_class_tests_table_gives_compact_intervals_and_names_the_model_significantly_better():
+    lines = class_tests_table(class_tests([0.006, 0.125, 1.0]), ("0", "1", "2"), EN).splitlines()
+    cells = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines]
+    assert cells[0] == ["Class", "Test images", "Dense recall (95 % CI)", "CNN recall (95 % CI)",
+                        "Right by Dense only", "Right by CNN only", "McNemar p", "Holm p",
+                        "Significantly better"]
+    assert cells[2] == ["0", "100", "88.00 % (80.0–93.0)", "98.00 % (93.0–99.0)", "0", "10", "0.002", "0.006",
+                        "CNN"]
+    assert cells[3][2:4] == ["95.00 % (89.0–98.0)", "100.00 % (96.3–100.0)"] and cells[3][-1] == "—"
+    assert cells[4][2:4] == ["—", "—"]  # a class without test images has no recall
+    french = class_tests_table(class_tests([0.006, 0.125, 1.0]), ("0", "1", "2"), FR)
+    assert f"88,00{NBSP}% (80,0–93,0)" in french and "Rappel (dense, IC à 95" in french
+
+
+def test_class_tests_summary_lists_the_significant_classes_of_each_model_and_the_rest():
+    assert class_tests_summary(class_tests([0.006, 0.125, 1.0]), ("0", "1", "2"), EN) == (
+        "With Holm's correction, CNN is significantly better on class 0. The difference is not significant "
+        "on classes 1 and 2.")
+    assert class_tests_summary(class_tests([0.006, 0.02, 1.0]), ("0", "1", "2"), FR) == (
+        "Avec la correction de Holm, le CNN est significativement meilleur sur les classes 0 et 1. L'écart "
+        "n'est pas significatif sur la classe 2.")
+    assert class_tests_summary(class_tests([0.06, 0.125, 1.0]), ("0", "1", "2"), EN) == (
+        "With Holm's correction, the difference is significant on no class.")
+    both = ClassTests(first="dense", second="cnn", images=[10, 10],
+                      correct={"dense": [10, 0], "cnn": [0, 10]},
+                      intervals={"dense": [None, None], "cnn": [None, None]},
+                      only_right={"dense": [10, 0], "cnn": [0, 10]}, p_values=[0.002, 0.002],
+                      adjusted=[0.004, 0.004])
+    assert class_tests_summary(both, ("T-shirt", "Trouser"), FR) == (
+        "Avec la correction de Holm, le CNN est significativement meilleur sur la classe Trouser. Le réseau "
+        "dense est significativement meilleur sur la classe T-shirt.")
+
+
+def test_lists_and_recall_cells_in_both_languages():
+    assert listed(["1", "2", "3"], EN) == "1, 2 and 3" and listed(["1", "2"], FR) == "1 et 2"
+    assert listed(["7"], EN) == "7"
+    assert recall_with_interval(97, 100, (0.915, 0.99), FR) == f"97,00{NBSP}% (91,5–99,0)"

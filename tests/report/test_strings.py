@@ -58,7 +58,7 @@ def test_english_per_class_table_says_recall_not_accuracy():
 
 
 # Placeholders naming a model in a sentence, as render.py fills them.
-MODEL_PLACEHOLDERS = r"\{(ahead|behind|first|second|Ahead|Behind|model)\}"
+MODEL_PLACEHOLDERS = r"\{(ahead|behind|first|second|better|worse|Ahead|Behind|Better|model|Model)\}"
 
 
 def test_french_puts_no_de_or_a_before_a_model_and_models_take_their_article():

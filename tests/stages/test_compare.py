@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from dense_vs_cnn.core.errors import PipelineError
+from dense_vs_cnn.evaluation.calibration import brier_score, expected_calibration_error, log_loss
 from dense_vs_cnn.evaluation.statistics import per_class_metrics
 from stages.compare import main as compare
 from tests.conftest import PROJECT, set_params
@@ -43,15 +44,28 @@ COSTS = {"dense": {"inference_flops": 218_816, "training_flops": 656_448, "model
          "cnn": {"inference_flops": 5_262_080, "training_flops": 15_786_240, "model_bytes": 2_734_120}}
 
 
+# Each model's probability for the class it predicts, on every image: Dense is overconfident.
+CONFIDENCE = {"dense": 0.9999, "cnn": 0.99}
+
+
+def probabilities_of(predicted, confidence):
+    """Class probabilities whose argmax is `predicted`, with `confidence` there and the rest shared."""
+    values = np.full((len(predicted), 10), (1 - confidence) / 9, dtype=np.float32)
+    values[np.arange(len(predicted)), predicted] = confidence
+    return values
+
+
 def write_results(folder, name, wrong, parameters, val_accuracies, seed=3):
     """Metrics files as train and evaluate write them; `wrong`: indices of misclassified images."""
     data = folder.parent / "data"
-    for path in (folder / f"seed-{seed}", data):
+    for path in (folder / f"seed-{seed}", data / "probabilities"):
         path.mkdir(parents=True, exist_ok=True)
     actual = np.arange(IMAGES) % 10
     predicted = actual.copy()
     predicted[wrong] = (actual[wrong] + 1) % 10
-    test = {"accuracy": float(np.mean(actual == predicted)), "loss": 0.0812 if name == "dense" else 0.0301,
+    probabilities = probabilities_of(predicted, CONFIDENCE[name])
+    np.save(data / "probabilities" / f"{name}_seed{seed}.npy", probabilities)
+    test = {"accuracy": float(np.mean(actual == predicted)), "loss": log_loss(probabilities, actual),
             "parameters": parameters, **COSTS[name]}
     if seed == 3:  # the first seed's models: the single-run files
         pd.DataFrame({"actual": actual, "predicted": predicted}).to_csv(folder / f"{name}_predictions.csv",
@@ -87,6 +101,7 @@ def run_compare(metrics, tmp_path):
     compare(["--metrics-dir", str(metrics), "--history", str(metrics / "seed-3" / "{model}_history.csv"),
              "--scores", str(tmp_path / "data" / "scores.json"),
              "--predictions", str(tmp_path / "data" / "predictions.csv"),
+             "--probabilities", str(tmp_path / "data" / "probabilities" / "{model}_seed3.npy"),
              "--models", "dense", "cnn",
              "--test-images", str(tmp_path / "test_channel.npy"), "--code", str(PROJECT / "stages"),
              "--figures", str(tmp_path / "reports" / "figures"), "--report", str(report)])
@@ -143,7 +158,7 @@ def test_report_numbers_equal_the_metrics_files(metrics, tmp_path, tiny_params):
     test = json.loads((metrics / "test.json").read_text())
     rows = table_rows(report, "## Comparison")
     assert rows["Test accuracy"] == [percent(test["dense"]["accuracy"]), percent(test["cnn"]["accuracy"])]
-    assert rows["Test loss"] == ["0.0812", "0.0301"]
+    assert rows["Test loss"] == [f"{test[name]['loss']:.4f}" for name in ("dense", "cnn")]
     assert rows["Parameters"] == ["109,386", "225,034"]
     assert rows["Floating-point operations per image, inference (forward pass)"] == ["218,816", "5,262,080"]
     assert rows["Floating-point operations per image, one training step (forward + backward)"] == [
@@ -181,7 +196,7 @@ def test_every_image_link_is_a_real_png(metrics, tmp_path, tiny_params):
     report = run_compare(metrics, tmp_path)
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)
     assert links == ["figures/learning_curves.png", "figures/confusion_matrices.png", "figures/errors.png",
-                     "figures/disagreements.png"]
+                     "figures/disagreements.png", "figures/reliability.png"]
     for link in links:
         path = tmp_path / "reports" / link
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000, link
@@ -395,3 +410,148 @@ def test_hand_edited_inputs_are_named_and_nothing_is_written(metrics, tmp_path, 
         run_compare(metrics, tmp_path)
     assert str(error.value).startswith(f"{tmp_path / file}{problem}"), str(error.value)
     assert not (tmp_path / "reports").exists()
+
+
+def first_seed_probabilities(tmp_path, name):
+    return np.load(tmp_path / "data" / "probabilities" / f"{name}_seed3.npy", allow_pickle=False)
+
+
+def test_calibration_numbers_are_those_of_the_saved_probabilities(metrics, tmp_path, tiny_params):
+    report = run_compare(metrics, tmp_path)
+    actual = pd.read_csv(metrics / "dense_predictions.csv")["actual"].to_numpy()
+    rows = table_rows(report, "## Calibration")
+    comparison = table_rows(report, "## Comparison")
+    for column, name in enumerate(("dense", "cnn")):
+        probabilities = first_seed_probabilities(tmp_path, name)
+        # Dense: 99.99 % sure of every image, right on 97.50 %; the CNN 99 % sure, right on 99 %.
+        assert rows["Expected calibration error (15 equal-width confidence bins)"][column] == \
+            percent(expected_calibration_error(probabilities, actual))
+        assert rows["Mean confidence (the highest probability)"][column] == percent(CONFIDENCE[name])
+        assert rows["Test accuracy"][column] == comparison["Test accuracy"][column]
+        assert rows["Brier score (sum over the classes, mean over the images)"][column] == \
+            f"{brier_score(probabilities, actual):.4f}"
+        assert rows["Negative log-likelihood (the test loss)"][column] == comparison["Test loss"][column]
+    assert rows["Expected calibration error (15 equal-width confidence bins)"] == ["2.49 %", "0.00 %"]
+    section = report.split("## Calibration\n\n")[1].split("\n## ")[0]
+    assert "Seed 3's models, on the 400 test images:" in section
+    assert "(paired bootstrap: 2,000 resamples of the test images, seed 42), which excludes 0." in section
+    assert "The gap in expected calibration error CNN − Dense is −2.49 points" in section
+    caption = "Reliability diagram (accuracy against confidence, per confidence bin)"
+    assert f"![{caption}](figures/reliability.png)" in section
+
+
+def test_the_verdict_says_which_model_is_better_calibrated_only_when_clearly(metrics, tmp_path, tiny_params):
+    sentence = ("CNN is better calibrated: an expected calibration error of 0.00 % against 2.49 % for Dense, "
+                "and the 95 % confidence interval of the gap CNN − Dense, ")
+    paragraphs = run_compare(metrics, tmp_path).split("\n\n")
+    assert paragraphs[2].startswith(sentence) and paragraphs[2].endswith("excludes 0 (seed 3's models; see "
+                                                                         "Calibration).")
+    assert paragraphs[3] == "## Comparison"
+    # Both models as sure as each other on every image and as often right: no difference to report.
+    actual = np.arange(IMAGES) % 10
+    for name in ("dense", "cnn"):
+        predicted = pd.read_csv(metrics / f"{name}_predictions.csv")["predicted"].to_numpy()
+        probabilities = probabilities_of(predicted, 0.9)
+        np.save(tmp_path / "data" / "probabilities" / f"{name}_seed3.npy", probabilities)
+        set_score(tmp_path / "data" / "scores.json", name, log_loss(probabilities, actual), key="loss")
+    report = run_compare(metrics, tmp_path)
+    assert "better calibrated" not in report and report.split("\n\n")[2] == "## Comparison"
+    assert "which includes 0." in report
+
+
+def test_french_calibration_reads_as_french(metrics, tmp_path, tiny_params):
+    set_params(tiny_params, {"compare.language": "fr"})
+    report = run_compare(metrics, tmp_path)
+    assert report.split("\n\n")[2].startswith(
+        f"Le CNN est mieux calibré{NBSP}: une erreur de calibration attendue de 0,00{NBSP}%, contre "
+        f"2,49{NBSP}% pour le réseau dense, ")
+    rows = table_rows(report, "## Calibration")
+    assert rows["Score de Brier (somme sur les classes, moyenne sur les images)"] == [
+        french(brier_score(first_seed_probabilities(tmp_path, name), np.arange(IMAGES) % 10), 4)
+        for name in ("dense", "cnn")]
+    assert f"de [0{NNBSP}; 1/15[ à [14/15{NNBSP}; 1]" in report
+    assert "![Diagramme de fiabilité" in report
+
+
+def printed_p(text):
+    """A p-value as the report prints it (0.109, 3.64 × 10⁻¹²) as a float."""
+    mantissa, _, power = text.partition(" × 10")
+    exponent = power.translate(str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789"))
+    return float(mantissa) * 10 ** int(exponent or 0)
+
+
+def holm_by_hand(p_values):
+    """Holm's adjusted p-values, the textbook loop: written apart from statistics.holm on purpose."""
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    adjusted, running = [0.0] * len(p_values), 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (len(p_values) - rank) * p_values[index]))
+        adjusted[index] = running
+    return adjusted
+
+
+def test_per_class_intervals_and_tests_recomputed_independently(metrics, tmp_path, tiny_params):
+    from scipy import stats
+
+    # Dense also misses every 2 but one (38 more images, which the CNN gets right): significant there only.
+    write_results(metrics, "dense", [3, 14, 25, 36, 47, 58, 69, 70, 81, 92, *range(12, 400, 10)], 109_386,
+                  [0.96, 0.975])
+    report = run_compare(metrics, tmp_path)
+    rows = table_rows(report, "### Recall per class with its 95 % interval, and McNemar's test per class")
+    frames = {name: pd.read_csv(metrics / f"{name}_predictions.csv") for name in ("dense", "cnn")}
+    actual = frames["dense"]["actual"].to_numpy()
+    right = {name: frame["predicted"].to_numpy() == actual for name, frame in frames.items()}
+    p_values = []
+    for digit in range(10):
+        images = actual == digit
+        only = {name: int((right[name] & ~right[other] & images).sum())
+                for name, other in (("dense", "cnn"), ("cnn", "dense"))}
+        p_values.append(stats.binomtest(only["cnn"], only["cnn"] + only["dense"]).pvalue
+                        if only["cnn"] + only["dense"] else 1.0)
+        cells = rows[str(digit)]
+        assert cells[0] == str(images.sum())
+        for cell, name in zip(cells[1:3], ("dense", "cnn"), strict=True):
+            hits = int((right[name] & images).sum())
+            interval = stats.binomtest(hits, int(images.sum())).proportion_ci(method="wilson")
+            low, high = 100 * interval.low, 100 * interval.high
+            assert cell == f"{percent(hits / images.sum())} ({low:.1f}–{high:.1f})"
+        assert cells[3:5] == [str(only["dense"]), str(only["cnn"])]
+        assert printed_p(cells[5]) == pytest.approx(p_values[-1], rel=5e-3)
+    adjusted = holm_by_hand(p_values)
+    assert [printed_p(rows[str(digit)][6]) for digit in range(10)] == pytest.approx(adjusted, rel=5e-3)
+    assert rows["2"][5:7] == ["3.64 × 10⁻¹²", "3.64 × 10⁻¹¹"]  # 2 / 2**39, 39 images only the CNN gets right
+    assert [digit for digit in range(10) if adjusted[digit] < 0.05] == [2]
+    assert [rows[str(digit)][7] for digit in range(10)] == ["—", "—", "CNN", *["—"] * 7]
+    assert ("With Holm's correction, CNN is significantly better on class 2. The difference is not "
+            "significant on classes 0, 1, 3, 4, 5, 6, 7, 8 and 9.") in report
+
+
+@pytest.mark.parametrize(("edit", "problem"), [
+    (lambda values: values[:-1], "float32 values of shape (399, 10), expected floats of shape (400, 10)"),
+    (lambda values: values[:, ::-1], "its most probable class is not the predicted class on 400 test images "
+                                     "(image 0 first)"),
+    (lambda values: np.where(values > 0.5, 0.6, values).astype(np.float32),
+     "its negative log-likelihood is 0.573741, not the test loss 0.077974"),
+    (lambda values: values.astype(np.int64), "int64 values of shape (400, 10)"),
+    (lambda values: values * np.nan, "it holds values that are not probabilities (numbers from 0 to 1)"),
+])
+def test_probabilities_from_another_run_are_refused(metrics, tmp_path, tiny_params, edit, problem):
+    path = tmp_path / "data" / "probabilities" / "cnn_seed3.npy"
+    np.save(path, edit(np.load(path)))
+    with pytest.raises(PipelineError) as error:
+        run_compare(metrics, tmp_path)
+    assert str(error.value).startswith(f"{path}: {problem}"), str(error.value)
+    predictions, scores = metrics / "cnn_predictions.csv", tmp_path / "data" / "scores.json"
+    assert str(error.value).endswith(f", so it does not go with {predictions} and {scores}: "
+                                     "run `dvc checkout` to restore the one that does, or `dvc repro`")
+    assert not (tmp_path / "reports").exists()
+
+
+def test_missing_probabilities_say_how_to_build_them(metrics, tmp_path, tiny_params):
+    (tmp_path / "data" / "probabilities" / "dense_seed3.npy").unlink()
+    with pytest.raises(PipelineError, match=r"dense_seed3.npy is missing: run `dvc repro` to build it"):
+        run_compare(metrics, tmp_path)
+    (tmp_path / "data" / "probabilities" / "dense_seed3.npy").write_bytes(b"not an array")
+    damaged = r"dense_seed3.npy is not a valid .npy array \(.*\): run `dvc repro -f evaluate`"
+    with pytest.raises(PipelineError, match=damaged):
+        run_compare(metrics, tmp_path)

@@ -5,9 +5,10 @@ import pandas as pd
 import pytest
 
 from dense_vs_cnn.core.errors import PipelineError
+from dense_vs_cnn.evaluation.calibration import brier_score, expected_calibration_error, log_loss
 from stages.evaluate import main as evaluate
 from stages.train_dense import main as train_dense
-from tests.conftest import train_arguments
+from tests.conftest import set_params, train_arguments
 
 
 @pytest.fixture
@@ -21,9 +22,11 @@ def test_writes_metrics_and_predictions(prepared, dense_model, tmp_path):
     evaluate(["--model", "dense", str(dense_model), str(prepared / "test_flat.npy"),
               "--labels", str(prepared / "test_labels.npy"), "--metrics", str(out / "test.json"),
               "--scores", str(tmp_path / "scores.json"), "--predictions", str(tmp_path / "predictions.csv"),
+              "--probabilities", str(tmp_path / "probabilities"),
               "--timing", str(tmp_path / "timings" / "inference.json"), "--out-dir", str(out)])
     metrics = json.loads((out / "test.json").read_text())["dense"]
-    assert set(metrics) == {"accuracy", "loss", "parameters"}  # no timing: metrics diff stays quiet
+    # no timing: metrics diff stays quiet
+    assert set(metrics) == {"accuracy", "loss", "ece", "brier", "parameters"}
     scores = json.loads((tmp_path / "scores.json").read_text())["3"]["dense"]
     assert scores["inference_flops"] == 2 * (784 * 128 + 128 * 64 + 64 * 10)  # counted from the layers
     assert scores["training_flops"] == 3 * scores["inference_flops"]
@@ -51,6 +54,7 @@ def evaluate_arguments(prepared, out, *models):
         arguments += ["--model", name, str(model), str(prepared / "test_flat.npy")]
     return [*arguments, "--labels", str(prepared / "test_labels.npy"), "--metrics", str(out / "test.json"),
             "--scores", str(out / "scores.json"), "--predictions", str(out / "predictions.csv"),
+            "--probabilities", str(out / "probabilities"),
             "--timing", str(out / "inference.json"), "--out-dir", str(out)]
 
 
@@ -72,3 +76,36 @@ def test_labels_outside_the_models_classes_are_refused(prepared, dense_model, tm
     with pytest.raises(PipelineError, match=r"test_labels.npy: label 12 \(index 4\) is not a class"):
         evaluate(evaluate_arguments(prepared, tmp_path / "metrics", ("dense", dense_model)))
     assert not (tmp_path / "metrics").exists()
+
+
+def test_every_seeds_probabilities_are_saved_and_give_its_scores(prepared, tiny_params, tmp_path):
+    set_params(tiny_params, {"seeds": [3, 5]})
+    for seed in (3, 5):
+        train_dense(train_arguments(prepared, "flat", tmp_path / "models" / f"seed-{seed}", seed=seed))
+    out = tmp_path / "out"
+    (out / "probabilities").mkdir(parents=True)
+    np.save(out / "probabilities" / "dense_seed8.npy", np.zeros(3))  # a dropped seed's: removed
+    models = tmp_path / "models" / "seed-{seed}" / "model.keras"
+    evaluate(evaluate_arguments(prepared, out, ("dense", models)))
+    assert sorted(path.name for path in (out / "probabilities").iterdir()) == ["dense_seed3.npy",
+                                                                              "dense_seed5.npy"]
+    labels = np.load(prepared / "test_labels.npy")
+    scores = json.loads((out / "scores.json").read_text())
+    predictions = pd.read_csv(out / "predictions.csv")
+    for seed in ("3", "5"):
+        probabilities = np.load(out / "probabilities" / f"dense_seed{seed}.npy", allow_pickle=False)
+        assert probabilities.shape == (len(labels), 10) and probabilities.dtype == np.float32
+        np.testing.assert_array_equal(probabilities.argmax(axis=1), predictions[f"dense_seed{seed}"])
+        assert scores[seed]["dense"]["ece"] == expected_calibration_error(probabilities, labels)
+        assert scores[seed]["dense"]["brier"] == brier_score(probabilities, labels)
+        assert log_loss(probabilities, labels) == pytest.approx(scores[seed]["dense"]["loss"], rel=1e-5)
+    metrics = json.loads((out / "test.json").read_text())["dense"]
+    assert metrics["ece"] == pytest.approx(np.mean([scores[seed]["dense"]["ece"] for seed in ("3", "5")]))
+    assert metrics["brier"] == pytest.approx(np.mean([scores[seed]["dense"]["brier"] for seed in ("3", "5")]))
+    # The reliability bins of the first seed's model: the DVC plot and the report's diagram.
+    first = np.load(out / "probabilities" / "dense_seed3.npy")
+    bins = pd.read_csv(out / "dense_reliability.csv")
+    assert list(bins.columns) == ["bin", "low", "high", "images", "confidence", "accuracy"]
+    assert bins["images"].sum() == len(labels) and (bins["images"] > 0).all()
+    ece = (bins["images"] * (bins["accuracy"] - bins["confidence"]).abs()).sum() / len(labels)
+    assert ece == pytest.approx(expected_calibration_error(first, labels), abs=1e-5)  # CSV: 6 decimals

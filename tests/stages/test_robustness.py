@@ -155,6 +155,7 @@ def test_corrupt_model_stops_evaluate(prepared, tmp_path):
                                     "--labels", str(prepared / "test_labels.npy"),
                                     "--metrics", "out/test.json", "--timing", "out/inference.json",
                                     "--scores", "out/scores.json", "--predictions", "out/predictions.csv",
+                                    "--probabilities", "out/probabilities",
                                     "--out-dir", "out"],
                        tmp_path)
     assert_one_error_line(result, "broken.keras is not a loadable Keras model (")
