@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from dense_vs_cnn.core.errors import PipelineError
+from dense_vs_cnn.evaluation.robustness import Robustness
 from dense_vs_cnn.evaluation.statistics import (
     ALPHA,
     confusion_matrix,
@@ -207,3 +208,4 @@ class Comparison:
     pair: HeadToHead  # the first seed's two models head to head
     seeds: AcrossSeeds  # every seed
     class_names: tuple
+    robustness: Robustness | None = None  # the first seed's models on transformed test images, if scored
