@@ -153,7 +153,8 @@ def read_robustness(frame, path, models, seed):
     known transforms, each with severity 0 and another, one row per model at each severity,
     the same number of images on every row."""
     table = check_table(frame, path, RULES)
-    fix = f"undo the edit (`git checkout -- {path}`) or run `dvc repro` to rebuild it"
+    fix = (f"the file was edited or damaged: undo the edit (`git checkout -- {path}`) or run `dvc repro` "
+           "to rebuild it")
     unknown = sorted(set(map(str, table["transform"])) - set(TRANSFORMS))
     if unknown:
         raise PipelineError(f"{path}: transform {unknown[0]!r} is not one of {', '.join(TRANSFORMS)}; {fix}")

@@ -43,10 +43,10 @@ def repo(built_project, tmp_path_factory):
 
 def test_going_back_to_params_that_already_ran_trains_nothing(repo):
     changed = dvc("exp", "run", "-S", "train_dense.epochs=2", "-S", "train_cnn.epochs=2", cwd=repo).stdout
-    assert stages_run(changed) == ["train_dense", "train_cnn", "evaluate", "compare"]
+    assert stages_run(changed) == ["train_dense", "train_cnn", "evaluate", "robustness", "compare"]
     back = dvc("exp", "run", "-S", "train_dense.epochs=1", "-S", "train_cnn.epochs=1", cwd=repo).stdout
     assert stages_run(back) == ["compare"], back  # compare writes the report: never run-cached
-    assert stages_cached(back) == ["train_dense", "train_cnn", "evaluate"], back
+    assert stages_cached(back) == ["train_dense", "train_cnn", "evaluate", "robustness"], back
 
 
 def test_a_failed_run_is_restored_from_the_run_cache(repo):
@@ -67,7 +67,7 @@ def test_forcing_a_retrain_changes_nothing_downstream(repo):
     forced = dvc("repro", "-f", "train_dense", cwd=repo).stdout  # and the stages before it
     assert stages_run(forced) == ["download", "preprocess", "train_dense"]
     rest = dvc("repro", cwd=repo).stdout
-    assert stages_run(rest) == ["compare"]  # evaluate is skipped: the model did not change
+    assert stages_run(rest) == ["compare"]  # evaluate and robustness are skipped: the model did not change
     assert locked_outputs(repo) == before
     run(["git", "checkout", "-q", "--", "."], cwd=repo)
     dvc("checkout", cwd=repo)

@@ -15,11 +15,11 @@ pytestmark = pytest.mark.e2e
 
 PLOTS = ["Accuracy per epoch", "Loss per epoch"]  # dvc.yaml's top-level plots: both models
 # The stages' own plots: each seed's validation curve (one seed here), the first seed's
-# confusion matrices and recall per class.
+# confusion matrices, recall per class and accuracy on transformed test images.
 STAGE_PLOTS = ["metrics/seed-3/dense_history.csv", "metrics/seed-3/cnn_history.csv",
                "metrics/dense_predictions.csv", "metrics/cnn_predictions.csv",
-               "metrics/dense_per_class.csv", "metrics/cnn_per_class.csv"]
-FIGURES = ["confusion_matrices", "disagreements", "errors", "learning_curves"]
+               "metrics/dense_per_class.csv", "metrics/cnn_per_class.csv", "metrics/robustness.csv"]
+FIGURES = ["confusion_matrices", "disagreements", "errors", "learning_curves", "robustness"]
 CHROMIUM = shutil.which("chromium")
 MODEL_COLORS = {"Dense": (0x1F, 0x77, 0xB4), "CNN": (0xFF, 0x7F, 0x0E)}  # the report's tab:blue, tab:orange
 

@@ -261,7 +261,7 @@ def test_a_pr_into_a_hostile_base_branch_with_a_read_only_token(origin, tmp_path
     comment = (tmp_path / "artifacts" / "pr-comment" / "comment.md").read_text()
 
     page = MarkdownIt("commonmark").enable("table").render(comment)
-    assert "<img" not in page and page.count("<a href") == 5  # the report and its four figures
+    assert "<img" not in page and page.count("<a href") == 6  # the report and its five figures
     base = f"origin/{HOSTILE_BASE}".replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     assert page.count(f"<code>{base}</code>") == 2  # in both headings, whole, as code
     parts = sections(comment)
