@@ -47,7 +47,7 @@ DISTRIBUTIONS = ("auto", "none", "mirrored", "multi_worker")  # dense_vs_cnn/mod
 # Keras mixed-precision policies: bfloat16 pays off on CPUs with AVX512_BF16/AMX and on GPUs.
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
-MAX_BYTES = 100_000  # the project's file takes 4.6 KB: a larger one is a mistake, not params
+MAX_BYTES = 100_000  # the project's file takes 4.7 KB: a larger one is a mistake, not params
 MAX_DEPTH = 10  # params.yaml nests 3 deep (sections, their keys, lists); YAML parsers recurse on nesting
 SHOWN = 80  # characters of a value a message prints at most: a message stays one line
 
@@ -336,8 +336,6 @@ def levels(item, wanted):
 class Robustness(Section):
     """Both models of the first seed on transformed copies of the test images (stages/robustness.py)."""
 
-    images: rule(PositiveInt | None, "null (every test image) or a positive integer")
-    seed: Seed
     translation: levels(Annotated[int, Field(ge=1, le=IMAGE_SIZE - 1)],
                         f"whole pixels from 1 to {IMAGE_SIZE - 1} (a shift of {IMAGE_SIZE} leaves a blank "
                         "image)")
@@ -349,6 +347,8 @@ class Robustness(Section):
                                 AfterValidator(_non_zero)],
                       f"whole pixels from -{IMAGE_SIZE // 2 - 1} to {IMAGE_SIZE // 2 - 1} other than 0 "
                       f"(a radius of {IMAGE_SIZE // 2} covers the whole image)")
+    images: rule(PositiveInt | None, "null (every test image) or a positive integer")
+    seed: Seed
 
 
 class Params(Section):

@@ -237,7 +237,7 @@ def strongest(levels):
     return max(levels, key=abs)
 
 
-def join(items, words):
+def and_list(items, words):
     """"a, b and c" in the report's language."""
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + words["robustness_and"] + items[-1]
 
@@ -247,22 +247,21 @@ def robustness_summary(robustness, words):
     first, second = robustness.models
     groups = {}  # {the model that loses less, None for as much: clauses}, in the transforms' order
     for transform in robustness.transforms:
-        lost = {name: robustness.lost(transform, name) for name in robustness.models}
-        less = first if lost[first] < lost[second] else second if lost[second] < lost[first] else None
-        change = {name: robustness.change(transform, name) for name in robustness.models}
-        more = second if less == first else first
-        groups.setdefault(less, []).append(words["robustness_clause"].format(
-            transform=words["transforms"][transform]["the"],
-            level=robustness_level(transform, robustness.middle(transform), words),
-            less_change=points(change[less or first], words, sign=True),
-            more_change=points(change[more], words, sign=True)))
+        lost = {name: robustness.lost(transform, name) for name in (first, second)}  # in images: exact
+        less, more = (first, second) if lost[first] <= lost[second] else (second, first)
+        groups.setdefault(None if lost[first] == lost[second] else less, []).append(
+            words["robustness_clause"].format(
+                transform=words["transforms"][transform]["the"],
+                level=robustness_level(transform, robustness.middle(transform), words),
+                less_change=points(robustness.change(transform, less), words, sign=True),
+                more_change=points(robustness.change(transform, more), words, sign=True)))
     parts = []
     for less, clauses in groups.items():
         if less is None:
-            parts.append(words["robustness_tie"].format(transforms=join(clauses, words)))
+            parts.append(words["robustness_tie"].format(transforms=and_list(clauses, words)))
         else:
             other = second if less == first else first
-            parts.append(words["robustness_less"].format(transforms=join(clauses, words),
+            parts.append(words["robustness_less"].format(transforms=and_list(clauses, words),
                                                          less=model_forms(less, words)["the"],
                                                          more=model_forms(other, words)["the"]))
     return words["robustness_sentence"].format(parts=words["robustness_separator"].join(parts))
@@ -318,7 +317,8 @@ def reproducibility_section(reproducibility, words):
 
 
 def build_report(comparison, figures, reproducibility, words, metrics_dir):
-    """The whole report: verdicts, seeds, comparison, histories, figures, per class, reproducibility.
+    """The whole report: verdicts, seeds, comparison, histories, figures, per class, robustness (when
+    the comparison has it), reproducibility.
 
     `comparison`: a Comparison (evaluation/comparison.py); `figures`: {figure: link}.
     """
