@@ -3,15 +3,17 @@
 Reads: from --metrics-dir (metrics/), for each of the two --models NAME, the first seed's
 NAME_predictions.csv and NAME_per_class.csv (evaluate); the first seed's history (--history,
 a path with {model}); every seed's test metrics, parameters, FLOPs and model size, and
-predictions (--scores, --predictions); --test-images, only to draw the digits in the grids;
-the .py files of --code, only to print their digest; the first seed's class probabilities
+predictions (--scores, --predictions); the first seed's accuracy on transformed test images
+(--robustness, the robustness stage's table); --test-images, only to draw the digits in the
+grids; the .py files of --code, only to print their digest; the first seed's class probabilities
 (--probabilities, a path with {model}: evaluate's data/probabilities/), checked against that
 model's predictions and test loss, for calibration. No timing: the report's cost figures
 are counts, the same on every machine.
 Writes: the PNG figures into --figures and the report to --report (reports/report.md).
 Params: seeds (the first seed's models make the single-run figures and tables), compare.*
-(language, bootstrap), data.dataset (class names, data digests); preprocess, train_*,
-evaluate only to print them in the reproducibility footer.
+(language, bootstrap), data.dataset (class names, data digests), robustness.seed (named in
+the text); preprocess, train_*, evaluate, robustness to print them in the reproducibility
+footer.
 
 Every number comes from those files, and nothing else (no date, no git commit) enters
 the report or the PNGs: re-running compare alone gives the same bytes. Gaps are the second
@@ -40,12 +42,14 @@ from dense_vs_cnn.evaluation.comparison import (
     class_tests,
     head_to_head,
 )
+from dense_vs_cnn.evaluation.robustness import read_robustness
 from dense_vs_cnn.report.figures import draw_report_figures
 from dense_vs_cnn.report.render import MOST_CONFUSED_PAIRS, build_report
 from dense_vs_cnn.report.reproducibility import PACKAGES, code_digest, version
 from dense_vs_cnn.report.strings import STRINGS
 
-FOOTER_SECTIONS = ["seeds", "data", "preprocess", "train_dense", "train_cnn", "evaluate", "compare"]
+FOOTER_SECTIONS = ["seeds", "data", "preprocess", "train_dense", "train_cnn", "evaluate", "robustness",
+                   "compare"]
 
 
 def entry(data, path, *keys):
@@ -147,6 +151,8 @@ def main(argv=None):
                         help="the two models to compare; gaps are the second minus the first")
     parser.add_argument("--probabilities", required=True,
                         help="the first seed's class probabilities (.npy), a path with {model}")
+    parser.add_argument("--robustness", required=True,
+                        help="the first seed's accuracy on transformed test images (CSV, robustness)")
     parser.add_argument("--test-images", required=True, help="test images (.npy), for the digit grids")
     parser.add_argument("--code", nargs="+", required=True, metavar="PATH",
                         help="the pipeline's code (files and folders), for its digest")
@@ -164,10 +170,12 @@ def main(argv=None):
     probabilities = load_probabilities(args, results, num_classes)
     labels = results[args.models[0]].predictions["actual"]
     calibrated = calibration(probabilities, labels, RESAMPLES, settings.bootstrap_seed)
+    robustness = read_robustness(read_csv(args.robustness), args.robustness, args.models,
+                                 params.robustness.seed)
     comparison = Comparison(results=results, pair=pair,
                             seeds=across_seeds(seed_scores, seed_predictions, args.models),
                             class_names=tuple(dataset.class_names), classes=class_tests(results, num_classes),
-                            calibration=calibrated)
+                            calibration=calibrated, robustness=robustness)
     images = load_images(args.test_images)
     if len(images) != pair.images:
         raise PipelineError(f"{args.test_images} holds {len(images)} images but the predictions cover "

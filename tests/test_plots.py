@@ -171,3 +171,18 @@ def test_image_plots_share_the_window_width_instead_of_overflowing_it():
     assert "div:has(> div > img) { display: flex;" in tail
     assert "div:has(> img) { flex: 1 1 0; min-width: 0; }" in tail
     assert "div:has(> img) > img { max-width: 100%; height: auto; }" in tail
+def test_robustness_plot_draws_accuracy_against_severity_per_transform_in_the_report_colours():
+    robustness = yaml.safe_load((PROJECT / "dvc.yaml").read_text())["stages"]["robustness"]
+    plots = {path: props for entry in robustness["plots"] for path, props in entry.items()}
+    plot = plots["metrics/robustness.csv"]
+    assert (plot["template"], plot["x"], plot["y"]) == ("robustness", "severity", "accuracy")
+    assert plot["cache"] is False
+    template = json.loads((TEMPLATES / "robustness.json").read_text())
+    assert template["facet"]["column"]["field"] == "transform"  # one panel per transform
+    assert template["facet"]["column"]["sort"] == ["translation", "rotation", "noise", "thickness"]
+    names = {model: forms["name"] for model, forms in STRINGS["en"]["models"].items()}
+    lookup = next(step for step in template["transform"] if "lookup" in step)["from"]["data"]["values"]
+    assert {row["model"]: row["name"] for row in lookup} == names
+    color = template["spec"]["encoding"]["color"]["scale"]
+    assert color["domain"] == [names["dense"], names["cnn"]]
+    assert color["range"] == [to_hex(color) for color in MODEL_COLORS[:2]]

@@ -47,7 +47,7 @@ DISTRIBUTIONS = ("auto", "none", "mirrored", "multi_worker")  # dense_vs_cnn/mod
 # Keras mixed-precision policies: bfloat16 pays off on CPUs with AVX512_BF16/AMX and on GPUs.
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
-MAX_BYTES = 100_000  # the project's file takes 3.5 KB: a larger one is a mistake, not params
+MAX_BYTES = 100_000  # the project's file takes 4.7 KB: a larger one is a mistake, not params
 MAX_DEPTH = 10  # params.yaml nests 3 deep (sections, their keys, lists); YAML parsers recurse on nesting
 SHOWN = 80  # characters of a value a message prints at most: a message stays one line
 
@@ -317,6 +317,40 @@ class Compare(Section):
     bootstrap_seed: rule(int, "an integer >= 0", ge=0)
 
 
+def _non_zero(value):
+    if value == 0:
+        raise ValueError("0 is the unchanged images, always scored")
+    return value
+
+
+MAX_LEVELS = 10  # each level scores every chosen test image again, with both models
+
+
+def levels(item, wanted):
+    """A transform's severities: a non-empty list of at most MAX_LEVELS distinct `item`s."""
+    wanted = f"a list of 1 to {MAX_LEVELS} distinct {wanted}; 0, the unchanged images, is always scored"
+    return Annotated[list[item], AfterValidator(_distinct),
+                     Field(min_length=1, max_length=MAX_LEVELS, description=wanted)]
+
+
+class Robustness(Section):
+    """Both models of the first seed on transformed copies of the test images (stages/robustness.py)."""
+
+    translation: levels(Annotated[int, Field(ge=1, le=IMAGE_SIZE - 1)],
+                        f"whole pixels from 1 to {IMAGE_SIZE - 1} (a shift of {IMAGE_SIZE} leaves a blank "
+                        "image)")
+    rotation: levels(Annotated[Number, Field(gt=0, le=180)],
+                     "degrees above 0, at most 180 (more is a smaller turn the other way)")
+    noise: levels(Annotated[Number, Field(gt=0, le=1)],
+                  "standard deviations above 0, at most 1 (pixels lie in [0, 1])")
+    thickness: levels(Annotated[int, Field(ge=-(IMAGE_SIZE // 2 - 1), le=IMAGE_SIZE // 2 - 1),
+                                AfterValidator(_non_zero)],
+                      f"whole pixels from -{IMAGE_SIZE // 2 - 1} to {IMAGE_SIZE // 2 - 1} other than 0 "
+                      f"(a radius of {IMAGE_SIZE // 2} covers the whole image)")
+    images: rule(PositiveInt | None, "null (every test image) or a positive integer")
+    seed: Seed
+
+
 class Params(Section):
     """params.yaml, every section in its order."""
 
@@ -328,6 +362,7 @@ class Params(Section):
     train_dense: TrainDense
     train_cnn: TrainCnn
     evaluate: Evaluate
+    robustness: Robustness
     compare: Compare
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 
 from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.evaluation import calibration as measures
+from dense_vs_cnn.evaluation.robustness import Robustness
 from dense_vs_cnn.evaluation.statistics import (
     ALPHA,
     confusion_matrix,
@@ -322,3 +323,4 @@ class Comparison:
     class_names: tuple
     classes: ClassTests  # the first seed's two models, class by class
     calibration: Calibration  # the first seed's two models' confidence against their accuracy
+    robustness: Robustness | None = None  # the first seed's models on transformed test images, if scored

@@ -165,8 +165,40 @@ def disagreement_titles(actual, predicted, names, indices):
     return ["\n".join([actual[i], *(line(model, i) for model in predicted)]) for i in indices]
 
 
+def robustness_curves(robustness, names, words, numbers, path):
+    """Accuracy (in percent) against severity, one panel per transform (two a row, sharing the
+    accuracy axis), one line per model with its 95 % Wilson interval shaded. `robustness`: a
+    Robustness (evaluation/robustness.py); `names`: {model: display name}; `words`: the report
+    language's table (its `transforms` give each panel's title and axis). Returns the figure."""
+    transforms = robustness.transforms
+    columns = min(2, len(transforms))
+    rows = -(-len(transforms) // columns)
+    figure = new_figure(10, 3.6 * rows)
+    grid = list(figure.subplots(rows, columns, squeeze=False, sharey=True).flat)
+    for index, (axes, transform) in enumerate(zip(grid, transforms, strict=False)):
+        for color, model in zip(MODEL_COLORS, robustness.models, strict=False):
+            curve = robustness.curve(transform, model)
+            axes.fill_between(curve["severity"], 100 * curve["low"], 100 * curve["high"], color=color,
+                              alpha=0.2, linewidth=0)
+            axes.plot(curve["severity"], 100 * curve["accuracy"], color=color, marker="o", label=names[model])
+        forms = words["transforms"][transform]
+        axes.set(title=forms["name"], xlabel=forms["axis"],
+                 ylabel=words["labels"]["accuracy"] if index % columns == 0 else "")  # once a row
+        axes.set_xticks(robustness.levels(transform))
+        axes.xaxis.set_major_formatter(tick_labels(numbers))
+        axes.yaxis.set_major_formatter(tick_labels(numbers))
+        axes.yaxis.set_tick_params(labelleft=True)  # every panel its own labels: they are read apart
+        axes.grid(alpha=0.3)
+    for axes in grid[len(transforms):]:  # an odd number of transforms leaves a cell empty
+        axes.axis("off")
+    grid[0].legend()
+    save_png(figure, path)
+    return figure
+
+
 def draw_report_figures(comparison, images, words, folder):
-    """Write the report's five PNGs into `folder`; return {figure: path} in report order.
+    """Write the report's PNGs into `folder` (five, and the robustness curves when the comparison has
+    them); return {figure: path} in report order.
 
     `comparison`: a Comparison (evaluation/comparison.py); `words`: the report language's
     table (model names, axis words, number format).
@@ -192,4 +224,7 @@ def draw_report_figures(comparison, images, words, folder):
     calibration = comparison.calibration
     reliability_diagram({names[name]: model.reliability for name, model in calibration.models.items()},
                         BINS, labels, numbers, paths["reliability"])
+    if comparison.robustness is not None:
+        paths["robustness"] = Path(folder, "robustness.png")
+        robustness_curves(comparison.robustness, names, words, numbers, paths["robustness"])
     return paths

@@ -327,6 +327,85 @@ def calibration_section(calibration, figures, seed, images, words):
             f"### {caption}", f"![{caption}]({figures['reliability']})", words["reliability_note"]]
 
 
+SIGNED_LEVELS = ("thickness",)  # severities with a direction: +1 px thicker, −1 px thinner
+
+
+def robustness_level(transform, level, words):
+    """A severity with its unit, this language's way: "3 px", "15°", "σ = 0.3", "+1 px"."""
+    numbers = words["numbers"]
+    value = numbers.number(level, sign=True) if transform in SIGNED_LEVELS else numbers.significant(level)
+    return words["transforms"][transform]["level"].format(level=value)
+
+
+def strongest(levels):
+    """The severity farthest from 0 (the first of a tie)."""
+    return max(levels, key=abs)
+
+
+def and_list(items, words):
+    """"a, b and c" in the report's language."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + words["robustness_and"] + items[-1]
+
+
+def robustness_summary(robustness, words):
+    """One sentence: at each transform's middle severity, which model loses less accuracy, and how much."""
+    first, second = robustness.models
+    groups = {}  # {the model that loses less, None for as much: clauses}, in the transforms' order
+    for transform in robustness.transforms:
+        lost = {name: robustness.lost(transform, name) for name in (first, second)}  # in images: exact
+        less, more = (first, second) if lost[first] <= lost[second] else (second, first)
+        groups.setdefault(None if lost[first] == lost[second] else less, []).append(
+            words["robustness_clause"].format(
+                transform=words["transforms"][transform]["the"],
+                level=robustness_level(transform, robustness.middle(transform), words),
+                less_change=points(robustness.change(transform, less), words, sign=True),
+                more_change=points(robustness.change(transform, more), words, sign=True)))
+    parts = []
+    for less, clauses in groups.items():
+        if less is None:
+            parts.append(words["robustness_tie"].format(transforms=and_list(clauses, words)))
+        else:
+            other = second if less == first else first
+            parts.append(words["robustness_less"].format(transforms=and_list(clauses, words),
+                                                         less=model_forms(less, words)["the"],
+                                                         more=model_forms(other, words)["the"]))
+    return words["robustness_sentence"].format(parts=words["robustness_separator"].join(parts))
+
+
+def robustness_table(robustness, words):
+    """The unchanged images, then each transform's middle and strongest severity: each model's
+    accuracy with its interval, and the gap (second − first)."""
+    numbers = words["numbers"]
+    first, second = robustness.models
+    # (transform, severity, where to read it): severity 0 is the same images under every transform
+    rows = [(words["robustness_unchanged"], "0", robustness.transforms[0], 0)]
+    for transform in robustness.transforms:
+        for level in dict.fromkeys([robustness.middle(transform), strongest(robustness.levels(transform))]):
+            rows.append((words["transforms"][transform]["name"], robustness_level(transform, level, words),
+                         transform, level))
+    scores = {name: [robustness.row(transform, level, name) for _, _, transform, level in rows]
+              for name in (first, second)}
+    columns = {words["robustness_transform"]: [row[0] for row in rows],
+               words["robustness_severity"]: [row[1] for row in rows]}
+    for name, cells in scores.items():
+        columns[model_name(name, words)] = [
+            f"{numbers.percent(accuracy)} ({numbers.number(100 * low, 1)}–{numbers.number(100 * high, 1)})"
+            for accuracy, low, high in cells]
+    columns[f"{model_name(second, words)} − {model_name(first, words)}"] = [
+        points(other[0] - one[0], words, sign=True) for one, other in zip(scores[first], scores[second],
+                                                                           strict=True)]
+    return markdown_table(columns, align=["left"] + ["right"] * (len(columns) - 1))
+
+
+def robustness_section(robustness, link, first_seed, words):
+    """The robustness section: what was scored, the one-sentence reading, the figure, the table."""
+    intro = words["robustness_intro"].format(seed=first_seed, draw_seed=robustness.seed,
+                                             images=words["numbers"].number(robustness.images))
+    return [f"## {words['robustness']}", intro + " " + robustness_summary(robustness, words),
+            f"![{words['robustness_figure']}]({link})", robustness_table(robustness, words),
+            words["robustness_note"]]
+
+
 def reproducibility_section(reproducibility, words):
     digests = markdown_table({words["file"]: [f"`{name}`" for name, _ in reproducibility["files"]],
                               "md5": [f"`{digest}`" for _, digest in reproducibility["files"]]},
@@ -344,7 +423,7 @@ def reproducibility_section(reproducibility, words):
 
 def build_report(comparison, figures, reproducibility, words, metrics_dir):
     """The whole report: verdicts, seeds, comparison, histories, figures, per class, calibration,
-    reproducibility.
+    robustness (when the comparison has it), reproducibility.
 
     `comparison`: a Comparison (evaluation/comparison.py); `figures`: {figure: link}.
     """
@@ -368,6 +447,8 @@ def build_report(comparison, figures, reproducibility, words, metrics_dir):
                  *class_tests_section(comparison.classes, comparison.class_names, words),
                  f"### {words['confused']}", *confused_tables(pair, comparison.class_names, words)]
     sections += calibration_section(comparison.calibration, figures, first_seed, pair.images, words)
+    if comparison.robustness is not None:
+        sections += robustness_section(comparison.robustness, figures["robustness"], first_seed, words)
     sections += reproducibility_section(reproducibility, words)
     sections.append(f"<sub>{words['footer'].format(metrics=metrics_dir)}</sub>")
     return "\n\n".join(sections) + "\n"

@@ -204,6 +204,37 @@ STRINGS = {
         "class_none_significant": "With Holm's correction, the difference is significant on no class.",
         "classes_word": ("class", "classes"),
         "and_list": " and ",
+        "robustness": "Robustness: transformed test images",
+        "robustness_intro": "Seed {seed}'s models on transformed copies of {images} test images drawn at "
+                            "random (seed {draw_seed}), the same images at every severity: moved by whole "
+                            "pixels (each image up, down, left or right), rotated about the centre (each "
+                            "clockwise or anticlockwise), with Gaussian noise added to every pixel, or with "
+                            "strokes made thinner (erosion, < 0) or thicker (dilation, > 0). Severity 0 is "
+                            "the images unchanged. Shaded in the figure, in brackets in the table: the 95 % "
+                            "Wilson interval of each accuracy.",
+        # One sentence, computed: per transform, the model that loses less at the middle severity.
+        "robustness_sentence": "At each transform's middle severity, {parts}.",
+        "robustness_less": "{less} loses less accuracy than {more} under {transforms}",
+        "robustness_tie": "both models lose as much under {transforms}",
+        "robustness_clause": "{transform} ({level}: {less_change} against {more_change})",
+        "robustness_and": " and ",
+        "robustness_separator": "; ",
+        "robustness_figure": "Accuracy against severity, one panel per transform",
+        "robustness_transform": "Transform",
+        "robustness_severity": "Severity",
+        "robustness_unchanged": "None (images unchanged)",
+        "robustness_note": "The table gives each transform's middle and strongest severity; the figure, "
+                           "every one.",
+        "transforms": {
+            "translation": {"name": "Translation", "the": "translation", "axis": "Shift (pixels)",
+                            "level": "{level} px"},
+            "rotation": {"name": "Rotation", "the": "rotation", "axis": "Rotation (degrees)",
+                         "level": "{level}°"},
+            "noise": {"name": "Gaussian noise", "the": "Gaussian noise",
+                      "axis": "Standard deviation of the noise", "level": "σ = {level}"},
+            "thickness": {"name": "Stroke thickness", "the": "stroke thickness",
+                          "axis": "Stroke change (pixels; < 0: thinner)", "level": "{level} px"},
+        },
         "reproducibility": "Reproducibility",
         "data": "Data: `{dataset}`, whose files `download` verified against these md5 digests "
                 "(of the decompressed content):",
@@ -410,6 +441,39 @@ STRINGS = {
         "class_none_significant": "Avec la correction de Holm, l'écart n'est significatif sur aucune classe.",
         "classes_word": ("la classe", "les classes"),
         "and_list": " et ",
+        "robustness": "Robustesse : images de test transformées",
+        "robustness_intro": "Les modèles de la graine {seed}, évalués sur des copies transformées de "
+                            "{images} images de test tirées au hasard (graine {draw_seed}), les mêmes à "
+                            "chaque sévérité : décalées d'un nombre entier de pixels (chaque image vers le "
+                            "haut, le bas, la gauche ou la droite), tournées autour de leur centre (chacune "
+                            "dans le sens horaire ou antihoraire), bruitées par un bruit gaussien ajouté à "
+                            "chaque pixel, ou avec des traits amincis (érosion, < 0) ou épaissis "
+                            "(dilatation, > 0). La sévérité 0 correspond aux images inchangées. En teinte "
+                            "claire sur la figure, entre parenthèses dans le tableau : l'intervalle de "
+                            "confiance à 95 % de Wilson de chaque exactitude.",
+        "robustness_sentence": "À la sévérité médiane de chaque transformation, {parts}.",
+        "robustness_less": "{less} perd moins d'exactitude que {more} pour {transforms}",
+        "robustness_tie": "les deux modèles perdent autant pour {transforms}",
+        "robustness_clause": "{transform} ({level} : {less_change} contre {more_change})",
+        "robustness_and": " et ",
+        "robustness_separator": " ; ",
+        "robustness_figure": "Exactitude selon la sévérité, un panneau par transformation",
+        "robustness_transform": "Transformation",
+        "robustness_severity": "Sévérité",
+        "robustness_unchanged": "Aucune (images inchangées)",
+        "robustness_note": "Le tableau donne, pour chaque transformation, la sévérité médiane et la plus "
+                           "forte ; la figure les montre toutes.",
+        "transforms": {
+            # a unit after a number: a no-break space, as numbers.py puts before "%" and "points"
+            "translation": {"name": "Translation", "the": "la translation", "axis": "Décalage (pixels)",
+                            "level": "{level}\u00a0px"},
+            "rotation": {"name": "Rotation", "the": "la rotation", "axis": "Angle (degrés)",
+                         "level": "{level}°"},
+            "noise": {"name": "Bruit gaussien", "the": "le bruit gaussien", "axis": "Écart-type du bruit",
+                      "level": "σ = {level}"},
+            "thickness": {"name": "Épaisseur du trait", "the": "l'épaisseur du trait",
+                          "axis": "Changement du trait (pixels ; < 0 : aminci)", "level": "{level}\u00a0px"},
+        },
         "reproducibility": "Reproductibilité",
         "data": "Données : `{dataset}`. L'étape `download` en a vérifié les fichiers à "
                 "l'aide des empreintes MD5 ci-dessous, calculées sur leur contenu "

@@ -61,7 +61,7 @@ def test_switching_the_dataset_reruns_the_whole_pipeline(tmp_path):
     set_params(repo / "params.yaml", {"data.dataset": "fashion_mnist"})
     output = dvc("repro", cwd=repo, env={"MNIST_MIRROR": str(FASHION_MIRROR)}).stdout
     assert stages_run(output) == [
-        "download", "preprocess", "train_dense", "train_cnn", "evaluate", "compare"]
+        "download", "preprocess", "train_dense", "train_cnn", "evaluate", "robustness", "compare"]
     for model in ("dense", "cnn"):
         accuracy = json.loads((repo / "metrics/test.json").read_text())[model]["accuracy"]
         assert 0.4 < accuracy < 1  # 900 clothes, 1 epoch: far above chance (0.1)

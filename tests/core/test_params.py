@@ -352,3 +352,37 @@ def test_params_mean_to_the_stages_what_they_mean_to_dvc(tmp_path):
         key = new.split(":")[0].strip()
         with pytest.raises(PipelineError, match=rf"\.{key} = '{new.split(': ')[1]}' is invalid"):
             load_params(write_text(tmp_path, edited((old, new))))
+
+
+@pytest.mark.parametrize(("key", "value", "expected"), [
+    ("translation", [0], r"a list of 1 to 10 distinct whole pixels from 1 to 27 \(a shift of 28 leaves a "
+                         r"blank image\); 0, the unchanged images, is always scored$"),
+    ("translation", [2, 28], "a list of 1 to 10 distinct whole pixels from 1 to 27"),
+    ("translation", [1, 2, 1], "a list of 1 to 10 distinct whole pixels"),
+    ("translation", [], "a list of 1 to 10 distinct"),
+    ("translation", list(range(1, 12)), "a list of 1 to 10 distinct"),
+    ("translation", [1.5], "a list of 1 to 10 distinct whole pixels"),
+    ("rotation", [0], r"a list of 1 to 10 distinct degrees above 0, at most 180 \(more is a smaller turn"),
+    ("rotation", ["15"], "a list of 1 to 10 distinct degrees above 0"),
+    ("noise", [1.5], r"a list of 1 to 10 distinct standard deviations above 0, at most 1 \(pixels lie in"),
+    ("noise", [float("nan")], "a list of 1 to 10 distinct standard deviations"),
+    ("thickness", [0, 1], r"a list of 1 to 10 distinct whole pixels from -13 to 13 other than 0 \(a radius "
+                          r"of 14 covers the whole image\)"),
+    ("thickness", [-14], "a list of 1 to 10 distinct whole pixels from -13 to 13"),
+    ("images", 0, "null .every test image. or a positive integer$"),
+    ("images", "all", "null .every test image. or a positive integer$"),
+    ("seed", -1, "an integer from 0 to 4294967295$"),
+])
+def test_bad_robustness_levels_are_one_line_naming_the_key_and_what_is_allowed(tmp_path, params, key, value,
+                                                                                expected):
+    params["robustness"][key] = value
+    with pytest.raises(PipelineError, match=rf"params.yaml: robustness\.{key} = .* is invalid: expected "
+                                            rf"{expected}") as error:
+        load_params(write(tmp_path, params))
+    assert "\n" not in str(error.value)
+
+
+def test_robustness_defaults_score_translation_by_1_to_6_pixels_and_rotation_from_5_to_30_degrees():
+    settings = load_params(PROJECT / "params.yaml").robustness
+    assert settings.translation == [1, 2, 3, 4, 5, 6] and settings.rotation == [5, 15, 30]
+    assert settings.noise and settings.thickness and min(settings.thickness) < 0 < max(settings.thickness)

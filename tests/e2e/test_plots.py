@@ -19,12 +19,13 @@ pytestmark = pytest.mark.e2e
 # dvc.yaml's top-level plots: both models
 PLOTS = ["Accuracy per epoch", "Loss per epoch", "Reliability (first seed)"]
 # The stages' own plots: each seed's validation curve (one seed here), the first seed's
-# confusion matrices, recall per class and reliability bins.
+# confusion matrices, recall per class, reliability bins and accuracy on transformed test images.
 STAGE_PLOTS = ["metrics/seed-3/dense_history.csv", "metrics/seed-3/cnn_history.csv",
                "metrics/dense_predictions.csv", "metrics/cnn_predictions.csv",
                "metrics/dense_per_class.csv", "metrics/cnn_per_class.csv",
                "metrics/dense_reliability.csv", "metrics/cnn_reliability.csv"]
-FIGURES = ["confusion_matrices", "disagreements", "errors", "learning_curves", "reliability"]
+FIGURES = ["confusion_matrices", "disagreements", "errors", "learning_curves", "reliability",
+           "robustness"]
 CHROMIUM = shutil.which("chromium")
 MODEL_COLORS = {"Dense": (0x1F, 0x77, 0xB4), "CNN": (0xFF, 0x7F, 0x0E)}  # the report's tab:blue, tab:orange
 

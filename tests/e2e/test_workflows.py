@@ -79,7 +79,7 @@ def test_1_a_change_reruns_only_the_stages_that_read_it(repo):
     set_params(repo / "params.yaml", {"train_dense.learning_rate": 0.002})
     # compare prints every train_dense param in the report's footer, so it reads them too.
     assert changed_stages(repo) == {"train_dense@3", "compare"}
-    assert stages_run(dvc("repro", cwd=repo).stdout) == ["train_dense", "evaluate", "compare"]
+    assert stages_run(dvc("repro", cwd=repo).stdout) == ["train_dense", "evaluate", "robustness", "compare"]
     assert changed_stages(repo) == set()
 
 

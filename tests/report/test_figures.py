@@ -155,3 +155,29 @@ def test_reliability_diagram_shows_accuracy_against_confidence_and_the_images_pe
     below.set_ylim(0.5, 2000)
     assert thousand in tick_texts(below.yaxis)  # counts written in the report's language
     assert min(shown_px(text, figure) for text in [*above.get_yticklabels(), below.xaxis.label]) > 8
+def test_robustness_curves_draw_one_panel_per_transform_one_line_per_model_in_percent(tmp_path):
+    from matplotlib.colors import to_rgba
+
+    from tests.report.test_render import robustness_of
+
+    result = robustness_of({("translation", 0): (97, 99), ("translation", 2): (67, 97),
+                            ("rotation", 0): (97, 99), ("rotation", 10): (94, 96),
+                            ("noise", 0): (97, 99), ("noise", 0.2): (90, 80)})
+    names = {"dense": "Dense", "cnn": "CNN"}
+    figure = figures.robustness_curves(result, names, STRINGS["fr"], FRENCH, tmp_path / "robustness.png")
+    panels = [axes for axes in figure.axes if axes.get_title()]
+    assert [axes.get_title() for axes in panels] == ["Translation", "Rotation", "Bruit gaussien"]
+    assert not figure.axes[3].axison  # three transforms in a 2x2 grid: the fourth cell is left empty
+    translation = panels[0]
+    assert translation.get_xlabel() == "Décalage (pixels)" and translation.get_ylabel() == "Exactitude (%)"
+    lines = translation.get_lines()
+    assert [line.get_label() for line in lines] == ["Dense", "CNN"]
+    colors = [to_rgba(color) for color in figures.MODEL_COLORS[:2]]
+    assert [to_rgba(line.get_color()) for line in lines] == colors
+    assert lines[1].get_ydata().tolist() == [99, 97] and lines[0].get_xdata().tolist() == [0, 2]
+    assert "0,2" in tick_texts(panels[2].xaxis)  # the report language's decimals
+    texts = [text for axes in panels for text in (axes.title, axes.xaxis.label, *axes.get_xticklabels())]
+    assert min(shown_px(text, figure) for text in texts) > 8
+    first = (tmp_path / "robustness.png").read_bytes()
+    figures.robustness_curves(result, names, STRINGS["fr"], FRENCH, tmp_path / "again.png")
+    assert (tmp_path / "again.png").read_bytes() == first

@@ -284,3 +284,41 @@ def test_lists_and_recall_cells_in_both_languages():
     assert listed(["1", "2", "3"], EN) == "1, 2 and 3" and listed(["1", "2"], FR) == "1 et 2"
     assert listed(["7"], EN) == "7"
     assert recall_with_interval(97, 100, (0.915, 0.99), FR) == f"97,00{NBSP}% (91,5–99,0)"
+def robustness_of(counts, images=100):
+    """A Robustness of Dense and CNN from {(transform, severity): (Dense, CNN) images right}."""
+    import pandas as pd
+
+    from dense_vs_cnn.evaluation.robustness import Robustness, wilson_interval
+
+    rows = [(transform, level, name, images, right) for (transform, level), both in counts.items()
+            for name, right in zip(("dense", "cnn"), both, strict=True)]
+    table = pd.DataFrame(rows, columns=["transform", "severity", "model", "images", "correct"])
+    table["accuracy"] = table["correct"] / images
+    table["low"], table["high"] = wilson_interval(table["correct"], images)
+    return Robustness(table=table, models=("dense", "cnn"), seed=0)
+
+
+def test_robustness_levels_take_their_unit_and_thickness_its_sign():
+    from dense_vs_cnn.report.render import robustness_level
+
+    assert [robustness_level(transform, level, EN) for transform, level in
+            (("translation", 3), ("rotation", 15.0), ("rotation", 2.5), ("noise", 0.3), ("thickness", -1),
+             ("thickness", 2.0))] == ["3 px", "15°", "2.5°", "σ = 0.3", f"{MINUS}1 px", "+2 px"]
+    assert robustness_level("noise", 0.3, FR) == f"σ{NBSP}={NBSP}0,3"
+
+
+def test_robustness_summary_names_the_model_that_loses_less_and_a_tie_as_a_tie():
+    from dense_vs_cnn.report.render import robustness_summary
+
+    # CNN loses 2 images of 100 under translation (Dense 30), both lose 3 under noise.
+    result = robustness_of({("translation", 0): (97, 99), ("translation", 2): (67, 97),
+                            ("noise", 0): (97, 99), ("noise", 0.2): (94, 96), ("noise", 0.4): (90, 80)})
+    assert robustness_summary(result, EN) == (
+        f"At each transform's middle severity, CNN loses less accuracy than Dense under translation (2 px: "
+        f"{MINUS}2.00 points against {MINUS}30.00 points); both models lose as much under Gaussian noise "
+        f"(σ = 0.2: {MINUS}3.00 points against {MINUS}3.00 points).")
+    # the models' roles swap with the numbers: nothing is written in
+    swapped = robustness_of({("translation", 0): (99, 97), ("translation", 2): (97, 67)})
+    assert robustness_summary(swapped, FR).startswith(
+        "À la sévérité médiane de chaque transformation, le réseau dense perd moins d'exactitude que le CNN "
+        f"pour la translation (2{NBSP}px{NBSP}: {MINUS}2,00{NBSP}points contre {MINUS}30,00{NBSP}points).")

@@ -130,7 +130,7 @@ def test_a_seed_that_is_shell_code_never_reaches_a_shell(tmp_path):
     set_params(repo / "params.yaml", {"seeds": seeds})
     # The whole pipeline, and each stage whose command pastes a seed, as a target: it depends on
     # check_params, so check_params runs before it (not just first in dvc.yaml's order).
-    for targets in ([], ["train_dense"], ["train_cnn"], ["compare"]):
+    for targets in ([], ["train_dense"], ["train_cnn"], ["robustness"], ["compare"]):
         assert_stopped_by_check_params(dvc("repro", *targets, cwd=repo, check=False), pwned)
     run(["git", "checkout", "params.yaml"], cwd=repo)
     # An experiment edits params.yaml, then reproduces: the same path, the same stop.

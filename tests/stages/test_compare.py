@@ -9,6 +9,7 @@ import yaml
 
 from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.evaluation.calibration import brier_score, expected_calibration_error, log_loss
+from dense_vs_cnn.evaluation.robustness import wilson_interval
 from dense_vs_cnn.evaluation.statistics import per_class_metrics
 from stages.compare import main as compare
 from tests.conftest import PROJECT, set_params
@@ -85,12 +86,37 @@ def write_results(folder, name, wrong, parameters, val_accuracies, seed=3):
     history.to_csv(folder / f"seed-{seed}" / f"{name}_history.csv", index=False)
 
 
+# Images classified correctly of 200, per (transform, severity): (Dense, CNN). At the middle severity
+# the CNN loses less under translation (2 px) and rotation (10°), Dense under thickness (+1 px), and
+# both lose 5 images under noise (σ = 0.2). Severity 0 is the same images under every transform.
+ROBUSTNESS = {("translation", 1): (150, 190), ("translation", 2): (100, 180), ("translation", 3): (60, 160),
+              ("rotation", 10): (180, 190), ("rotation", 20): (150, 170), ("noise", 0.2): (185, 191),
+              ("thickness", -1): (170, 180), ("thickness", 1): (188, 190), ("thickness", 2): (180, 185)}
+UNCHANGED = (190, 196)
+
+
+def write_robustness(folder):
+    """metrics/robustness.csv as the robustness stage writes it."""
+    rows = []
+    for transform in dict.fromkeys(transform for transform, _ in ROBUSTNESS):
+        levels = sorted([0, *(level for name, level in ROBUSTNESS if name == transform)])
+        for level in levels:
+            counts = UNCHANGED if level == 0 else ROBUSTNESS[(transform, level)]
+            rows += [(transform, level, name, 200, count)
+                     for name, count in zip(("dense", "cnn"), counts, strict=True)]
+    table = pd.DataFrame(rows, columns=["transform", "severity", "model", "images", "correct"])
+    table["accuracy"] = table["correct"] / table["images"]
+    table["low"], table["high"] = wilson_interval(table["correct"], table["images"])
+    table.to_csv(folder / "robustness.csv", index=False, float_format="%.6g")
+
+
 @pytest.fixture
 def metrics(tmp_path):
     """Dense misses 10 images, the CNN 4; they share 2: 8 only the CNN gets right, 2 only Dense."""
     folder = tmp_path / "metrics"
     write_results(folder, "dense", [3, 14, 25, 36, 47, 58, 69, 70, 81, 92], 109_386, [0.96, 0.975])
     write_results(folder, "cnn", [3, 14, 100, 111], 225_034, [0.985, 0.983])
+    write_robustness(folder)
     images = np.random.default_rng(0).integers(0, 256, (IMAGES, 28, 28, 1), dtype=np.uint8)
     np.save(tmp_path / "test_channel.npy", images)
     return folder
@@ -102,7 +128,7 @@ def run_compare(metrics, tmp_path):
              "--scores", str(tmp_path / "data" / "scores.json"),
              "--predictions", str(tmp_path / "data" / "predictions.csv"),
              "--probabilities", str(tmp_path / "data" / "probabilities" / "{model}_seed3.npy"),
-             "--models", "dense", "cnn",
+             "--models", "dense", "cnn", "--robustness", str(metrics / "robustness.csv"),
              "--test-images", str(tmp_path / "test_channel.npy"), "--code", str(PROJECT / "stages"),
              "--figures", str(tmp_path / "reports" / "figures"), "--report", str(report)])
     return report.read_text(encoding="utf-8")
@@ -196,7 +222,8 @@ def test_every_image_link_is_a_real_png(metrics, tmp_path, tiny_params):
     report = run_compare(metrics, tmp_path)
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)
     assert links == ["figures/learning_curves.png", "figures/confusion_matrices.png", "figures/errors.png",
-                     "figures/disagreements.png", "figures/reliability.png"]
+                     "figures/disagreements.png", "figures/reliability.png",
+                     "figures/robustness.png"]
     for link in links:
         path = tmp_path / "reports" / link
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000, link
@@ -555,3 +582,77 @@ def test_missing_probabilities_say_how_to_build_them(metrics, tmp_path, tiny_par
     damaged = r"dense_seed3.npy is not a valid .npy array \(.*\): run `dvc repro -f evaluate`"
     with pytest.raises(PipelineError, match=damaged):
         run_compare(metrics, tmp_path)
+def table_lines(report, header):
+    """The cells of each row of the first Markdown table after the line `header`, in order."""
+    paragraphs = report.split(f"{header}\n\n", 1)[1].split("\n\n")
+    lines = next(paragraph for paragraph in paragraphs if paragraph.startswith("|")).splitlines()[2:]
+    return [[cell.strip() for cell in line.strip("|").split("|")] for line in lines]
+
+
+def with_interval(correct, language="en"):
+    """An accuracy of 200 images with its Wilson interval, as the robustness table writes it."""
+    low, high = (100 * float(bound) for bound in wilson_interval(correct, 200))
+    if language == "en":
+        return f"{percent(correct / 200)} ({low:.1f}–{high:.1f})"
+    return f"{french_percent(correct / 200)} ({french(low, 1)}–{french(high, 1)})"
+
+
+def test_robustness_section_says_which_model_loses_less_and_shows_the_csv_numbers(metrics, tmp_path,
+                                                                                 tiny_params):
+    report = run_compare(metrics, tmp_path)
+    section = report.split("## Robustness: transformed test images\n\n")[1].split("\n## ")[0]
+    intro = section.split("\n\n")[0]
+    assert intro.startswith("Seed 3's models on transformed copies of 200 test images drawn at random "
+                            "(seed 0)")
+    assert "the 95 % Wilson interval of each accuracy." in intro
+    assert intro.endswith(
+        f"At each transform's middle severity, CNN loses less accuracy than Dense under translation (2 px: "
+        f"{MINUS}8.00 points against {MINUS}45.00 points) and rotation (10°: {MINUS}3.00 points against "
+        f"{MINUS}5.00 points); both models lose as much under Gaussian noise (σ = 0.2: {MINUS}2.50 points "
+        f"against {MINUS}2.50 points); Dense loses less accuracy than CNN under stroke thickness (+1 px: "
+        f"{MINUS}1.00 points against {MINUS}3.00 points).")
+    assert "![Accuracy against severity, one panel per transform](figures/robustness.png)" in section
+    rows = table_lines(report, "## Robustness: transformed test images")
+    expected = [("None (images unchanged)", "0", UNCHANGED),
+                ("Translation", "2 px", ROBUSTNESS["translation", 2]),
+                ("Translation", "3 px", ROBUSTNESS["translation", 3]),
+                ("Rotation", "10°", ROBUSTNESS["rotation", 10]),
+                ("Rotation", "20°", ROBUSTNESS["rotation", 20]),
+                ("Gaussian noise", "σ = 0.2", ROBUSTNESS["noise", 0.2]),
+                ("Stroke thickness", "+1 px", ROBUSTNESS["thickness", 1]),
+                ("Stroke thickness", "+2 px", ROBUSTNESS["thickness", 2])]
+    assert rows == [[transform, level, with_interval(dense), with_interval(cnn),
+                     f"{(cnn - dense) / 2:+.2f} points".replace("-", MINUS)]
+                    for transform, level, (dense, cnn) in expected]
+    assert "| Transform               |   Severity |               Dense |" in report
+    assert "robustness:\n  translation: [1, 2, 3, 4, 5, 6]\n" in report  # the params in the footer
+    assert "  images: 1000\n  seed: 0\n" in report
+
+
+def test_robustness_section_in_french(metrics, tmp_path, tiny_params):
+    set_params(tiny_params, {"compare.language": "fr"})
+    report = run_compare(metrics, tmp_path)
+    header = f"## Robustesse{NBSP}: images de test transformées"
+    section = report.split(f"{header}\n\n")[1].split("\n## ")[0]
+    assert section.startswith("Les modèles de la graine 3, évalués sur des copies transformées de 200 images")
+    points = f"{NBSP}points"
+    assert (f"À la sévérité médiane de chaque transformation, le CNN perd moins d'exactitude que le réseau "
+            f"dense pour la translation (2{NBSP}px{NBSP}: {MINUS}8,00{points} contre {MINUS}45,00{points}) "
+            f"et la rotation (10°{NBSP}: {MINUS}3,00{points} contre {MINUS}5,00{points}){NNBSP}; les deux "
+            f"modèles perdent autant pour le bruit gaussien (σ{NBSP}={NBSP}0,2{NBSP}: {MINUS}2,50{points} "
+            f"contre {MINUS}2,50{points}){NNBSP}; le réseau dense perd moins d'exactitude que le CNN pour "
+            f"l'épaisseur du trait (+1{NBSP}px{NBSP}: {MINUS}1,00{NBSP}point contre {MINUS}3,00{points}).") \
+        in section
+    rows = table_lines(report, header)
+    assert rows[0] == ["Aucune (images inchangées)", "0", with_interval(190, "fr"), with_interval(196, "fr"),
+                       f"+3,00{NBSP}points"]
+    assert rows[-1][:2] == ["Épaisseur du trait", f"+2{NBSP}px"]
+
+
+def test_a_hand_edited_robustness_table_is_named_and_nothing_is_written(metrics, tmp_path, tiny_params):
+    set_cell(metrics / "robustness.csv", "accuracy", 4, "high")
+    with pytest.raises(PipelineError) as error:
+        run_compare(metrics, tmp_path)
+    assert str(error.value).startswith(f"{metrics / 'robustness.csv'}, line 6: accuracy = 'high' is not a "
+                                       "number from 0 to 1; the file was edited or damaged")
+    assert not (tmp_path / "reports").exists()

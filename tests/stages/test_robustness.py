@@ -105,6 +105,8 @@ def huge_seed(params):
          "params.yaml: evaluate.batch_size = -1 is invalid: expected a positive integer"),
         ("compare", {"compare.language": "de"},
          "params.yaml: compare.language = 'de' is invalid: expected one of: en, fr"),
+        ("robustness", {"robustness.translation": [0, 2]}, "params.yaml: robustness.translation = [0, 2] is "
+         "invalid: expected a list of 1 to 10 distinct whole pixels from 1 to 27"),
     ],
 )
 def test_bad_params_stop_the_stage_before_any_heavy_work(tmp_path, stage, edit, expected):
