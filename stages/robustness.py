@@ -28,6 +28,7 @@ from dense_vs_cnn.core.datasets import IMAGE_SIZE
 from dense_vs_cnn.core.errors import PipelineError, run_stage
 from dense_vs_cnn.core.files import load_array, write_csv, write_json
 from dense_vs_cnn.core.params import load_params
+from dense_vs_cnn.core.quiet import import_tensorflow
 from dense_vs_cnn.evaluation.robustness import choose, headline, score_transformed
 from dense_vs_cnn.evaluation.transforms import TRANSFORMS
 
@@ -66,7 +67,8 @@ def main(argv=None):
     images = load_images(args.images).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
     labels = load_array(args.labels)
 
-    from dense_vs_cnn.model.saving import load_model  # TensorFlow: after the params and data are checked
+    import_tensorflow()  # without its start-up notices, after the params and data are checked
+    from dense_vs_cnn.model.saving import load_model
 
     models = {name: load_model(path) for name, path in args.model}
     check_examples(images, args.images, labels, args.labels, next(iter(models.values())).output_shape[-1])
