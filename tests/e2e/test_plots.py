@@ -23,7 +23,7 @@ PLOTS = ["Accuracy per epoch", "Loss per epoch", "Reliability (first seed)"]
 STAGE_PLOTS = ["metrics/seed-3/dense_history.csv", "metrics/seed-3/cnn_history.csv",
                "metrics/dense_predictions.csv", "metrics/cnn_predictions.csv",
                "metrics/dense_per_class.csv", "metrics/cnn_per_class.csv",
-               "metrics/dense_reliability.csv", "metrics/cnn_reliability.csv"]
+               "metrics/dense_reliability.csv", "metrics/cnn_reliability.csv", "metrics/robustness.csv"]
 FIGURES = ["confusion_matrices", "disagreements", "errors", "learning_curves", "reliability",
            "robustness"]
 CHROMIUM = shutil.which("chromium")

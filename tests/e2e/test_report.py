@@ -18,7 +18,7 @@ def report_files(repo):
     """The report and every file it links to, as bytes."""
     report = (repo / "reports" / "report.md").read_text(encoding="utf-8")
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)
-    assert len(links) == 5
+    assert len(links) == 6  # learning curves, confusion, errors, disagreements, reliability, robustness
     return {"report.md": report.encode(), **{link: (repo / "reports" / link).read_bytes() for link in links}}
 
 

@@ -38,7 +38,8 @@ def plain_predictions(prepared, models, out):
                       str(prepared / ("test_flat.npy" if name == "dense" else "test_channel.npy"))]
     evaluate([*arguments, "--labels", str(prepared / "test_labels.npy"), "--metrics", str(out / "test.json"),
               "--scores", str(out / "scores.json"), "--predictions", str(out / "predictions.csv"),
-              "--timing", str(out / "inference.json"), "--out-dir", str(out)])
+              "--timing", str(out / "inference.json"), "--out-dir", str(out),
+              "--probabilities", str(out / "probabilities")])
     return {name: pd.read_csv(out / f"{name}_predictions.csv") for name in models}, \
         json.loads((out / "test.json").read_text())
 
