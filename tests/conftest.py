@@ -12,11 +12,16 @@ import sys
 import termios
 from pathlib import Path
 
+import gto  # noqa: F401  (see below)
 import numpy as np
 import pytest
 
 from dense_vs_cnn.data.idx import write_idx
 
+# gto, imported by DVC's artifacts (digits-predict's --model cnn), runs logging.config.dictConfig,
+# which closes every logging handler: absl's too, once TensorFlow is imported, and absl then
+# closes its stream unless it is sys.stderr. Under pytest's capture it is pytest's capture file,
+# so gto is imported first, before any test module imports TensorFlow.
 PROJECT = Path(__file__).resolve().parents[1]
 # The offline copy of the real MNIST files that CI provides beside the project.
 MNIST_MIRROR = Path(os.environ.get("MNIST_MIRROR") or PROJECT.parent / "shared" / "data" / "mnist").resolve()

@@ -13,16 +13,14 @@ import os
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.core.params import load_params
 from dense_vs_cnn.core.quiet import import_tensorflow
 
 PARAMS_FILE = Path("params.yaml")
-MODELS_DIR = Path("models")
-MODELS_FOLDER = "seed-{seed}"  # under MODELS_DIR: where dvc.yaml's train stages save each seed's models
-DEFAULT_MODEL = "cnn.keras"
+MODELS_DIR = Path("models")  # where models live outside a project (dvc.yaml's artifacts say where in one)
+DEFAULT_ARTIFACT = "cnn"  # the model digits-predict and digits-demo use without --model
 TOP = 3  # how many classes each answer lists
 BATCH_SIZE = 256  # images per call into a model: bounded memory for folders of many images
 
@@ -48,47 +46,59 @@ def project_params(path=PARAMS_FILE):
     return params
 
 
-def models_folder(params_file=PARAMS_FILE):
-    """models/seed-<first seed>/ of the project here; models/ outside a project.
+def models_folder(project="."):
+    """The folder of the first seed's models (models/seed-<first seed>/ in this project): the
+    folder of dvc.yaml's `cnn` artifact, so the layout is written once, in dvc.yaml.
 
-    When params.yaml gives no seeds (another project's, or a broken one), a single trained
-    seed folder is still found; with several, the error says how to choose.
+    Without dvc.yaml's answer (no dvc.yaml, another project's, or a params.yaml that cannot be
+    read), the only folder of trained models under models/ if there is one; else models/,
+    or, when params.yaml is at fault, an error that says how to choose.
     """
-    if not Path(params_file).is_file():
-        return MODELS_DIR
-    try:
-        first_seed = project_params(params_file).seeds[0]
-    except PipelineError as error:
-        folders = sorted(MODELS_DIR.glob(MODELS_FOLDER.format(seed="*")))
-        if len(folders) == 1:
-            return folders[0]
-        hint = "(read for the first seed's models: pass --model to leave it aside)"
-        raise PipelineError(f"{error} {hint}") from None
-    return MODELS_DIR / MODELS_FOLDER.format(seed=first_seed)
+    problem = None
+    if Path(project, "dvc.yaml").is_file():
+        try:
+            if path := _read_artifacts(project).get(DEFAULT_ARTIFACT):
+                return path.parent
+        except PipelineError as error:
+            problem = error
+    folders = sorted({path.parent for path in MODELS_DIR.glob("*/*.keras")})
+    if len(folders) == 1:
+        return folders[0]
+    if problem:
+        raise PipelineError(f"{problem} (read for the first seed's models: pass --model to leave it aside)")
+    return MODELS_DIR
 
 
 def default_model():
-    return models_folder() / DEFAULT_MODEL
+    return models_folder() / f"{DEFAULT_ARTIFACT}.keras"
 
 
 def artifact_paths(project="."):
     """{artifact name: path} of dvc.yaml's `artifacts:` section, its `${...}` filled in from
-    params.yaml by DVC's own templating (as `dvc artifacts get` sees them); {} elsewhere."""
+    params.yaml by DVC itself (`Repo.artifacts`, as `dvc artifacts get` sees them; git is not
+    needed); {} outside a project."""
+    try:
+        return _read_artifacts(project)
+    except PipelineError as error:
+        raise PipelineError(f"{error} (read for the artifact paths: pass --model PATH.keras to "
+                            "leave it aside)") from None
+
+
+def _read_artifacts(project):
     project_file, params_file = Path(project, "dvc.yaml"), Path(project, "params.yaml")
     if not project_file.is_file():
         return {}
-    from dvc.parsing.context import (
-        Context,  # DVC: a second to import, only when an artifact name may be meant
-    )
+    if params_file.is_file():  # ours first: it refuses what DVC's would expand or hang on (aliases, 100 MB)
+        project_params(params_file)
+    from dvc.exceptions import DvcException  # DVC: a second to import, only when a model path is needed
+    from dvc.repo import Repo
 
-    artifacts = (yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}).get("artifacts") or {}
-    try:  # our read, not DVC's: it refuses what DVC's would expand or hang on (aliases, 100 MB)
-        params = project_params(params_file).model_dump() if params_file.is_file() else {}
-    except PipelineError as error:
-        hint = "(read for the artifact paths: pass --model PATH.keras to leave it aside)"
-        raise PipelineError(f"{error} {hint}") from None
-    context = Context(params)
-    return {name: Path(context.resolve_str(artifact["path"])) for name, artifact in artifacts.items()}
+    try:
+        with Repo(str(project), uninitialized=True) as repo:
+            artifacts = repo.artifacts.read().get("dvc.yaml", {})
+    except DvcException as error:
+        raise PipelineError(f"{project_file}: {error}") from None
+    return {name: Path(artifact.path) for name, artifact in artifacts.items()}
 
 
 def model_paths(choice, project="."):
@@ -96,7 +106,7 @@ def model_paths(choice, project="."):
     artifact name of dvc.yaml is its path; anything else is a path."""
     if choice == "all":
         # Hidden files are the temporaries of an interrupted training (core/files.py), not models.
-        return sorted(path for path in models_folder(Path(project, "params.yaml")).glob("*.keras")
+        return sorted(path for path in models_folder(project).glob("*.keras")
                       if not path.name.startswith("."))
     if choice.endswith(".keras") or "/" in choice:
         return [Path(choice)]

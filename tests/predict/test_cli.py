@@ -84,7 +84,8 @@ def test_bad_files_are_reported_and_the_rest_classified(project, tmp_path):
 
 def test_missing_model_says_how_to_train_it(tmp_path, monkeypatch):
     draw_digits(tmp_path / "drawn")
-    (tmp_path / "params.yaml").write_text((PROJECT / "params.yaml").read_text())  # a project, not trained
+    for name in ("params.yaml", "dvc.yaml"):  # a project, not trained
+        (tmp_path / name).write_text((PROJECT / name).read_text())
     monkeypatch.chdir(tmp_path)
     with pytest.raises(PipelineError, match="models/seed-3/cnn.keras is missing: run `dvc repro`"):
         predict([str(tmp_path / "drawn"), "--dataset", "mnist"])

@@ -46,6 +46,21 @@ def test_choice_is_all_an_artifact_name_or_a_path(tmp_path, monkeypatch):
     assert model_paths("cnn") == [Path("cnn")]  # outside a project: a path
 
 
+def test_the_layout_is_dvc_yamls_own(tmp_path, monkeypatch):
+    # The folder of the first seed's models is read from dvc.yaml's artifacts, not retyped here:
+    # a project that moves them is followed, and the first seed still fills in the path.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "params.yaml").write_text((PROJECT / "params.yaml").read_text().replace("- 3\n", "- 7\n", 1))
+    (tmp_path / "dvc.yaml").write_text((PROJECT / "dvc.yaml").read_text().replace(
+        "path: models/seed-${seeds[0]}/", "path: trained/first-${seeds[0]}/"))
+    assert default_model() == Path("trained/first-7/cnn.keras")
+    assert artifact_paths() == {"dense": Path("trained/first-7/dense.keras"),
+                                "cnn": Path("trained/first-7/cnn.keras")}
+    (tmp_path / "dvc.yaml").write_text("artifacts: [not, a, mapping]\n")
+    with pytest.raises(PipelineError, match=r"^dvc\.yaml: .*pass --model PATH\.keras"):
+        artifact_paths()
+
+
 def test_params_yaml_is_read_once_however_many_ask(tmp_path, monkeypatch):
     # A 100 MB params.yaml took digits-predict 124 s: it was parsed for the class names, then again
     # for the first seed. Now once per process (and version of the file).
@@ -64,7 +79,8 @@ def test_params_yaml_is_read_once_however_many_ask(tmp_path, monkeypatch):
 
 def test_no_model_says_run_dvc_repro(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "params.yaml").write_text((PROJECT / "params.yaml").read_text())
+    for name in ("params.yaml", "dvc.yaml"):
+        (tmp_path / name).write_text((PROJECT / name).read_text())
     with pytest.raises(PipelineError, match=r"no \.keras model in models/seed-3: run `dvc repro` first"):
         load_models(model_paths("all"), tuple("0123456789"), "mnist")
 
