@@ -34,8 +34,24 @@ def have_mirror():
     return (MNIST_MIRROR / "train-images-idx3-ubyte.gz").exists()
 
 
+# The modules that take longest (minutes: several `dvc repro` and experiments each) run first, so
+# that with `pytest -n 2 --dist loadfile` (pyproject.toml) neither worker is left with one of them
+# at the end; the rest fill in. A scheduling hint only: a module missing here runs in its turn.
+SLOWEST_FIRST = ["e2e/test_workflows.py", "e2e/test_seeds.py", "e2e/test_pr_results.py", "e2e/test_plots.py",
+                 "e2e/test_dvc_loop.py", "e2e/test_fixed_point.py", "e2e/test_workspace_safety.py"]
+
+
 def pytest_collection_modifyitems(items):
-    """End-to-end tests run the pipeline on real MNIST files: skip them where there are none."""
+    """End-to-end tests run the pipeline on real MNIST files: skip them where there are none.
+    The slowest modules go first (SLOWEST_FIRST), then the other modules with end-to-end tests,
+    then the rest; each module's tests keep their order."""
+    def module(item):
+        return item.nodeid.split("::")[0].removeprefix("tests/")
+
+    end_to_end = {module(item) for item in items if "e2e" in item.keywords}
+    last = len(SLOWEST_FIRST)
+    items.sort(key=lambda item: SLOWEST_FIRST.index(module(item)) if module(item) in SLOWEST_FIRST
+               else last + (module(item) not in end_to_end))
     if not have_mirror():
         skip = pytest.mark.skip(reason=f"no MNIST mirror at {MNIST_MIRROR}; set MNIST_MIRROR")
         for item in items:
@@ -151,15 +167,37 @@ def make_pipeline_repo(parent, overrides=TINY_PARAMS):
     return repo
 
 
-@pytest.fixture(scope="session")
-def built_project(tmp_path_factory):
-    """One real `dvc repro` at tiny params, committed on main, and what it printed: the
-    starting point of the end-to-end modules, which each work on a copy (`copy_project`)."""
-    repo = make_pipeline_repo(tmp_path_factory.mktemp("built"))
+def built_once(tmp_path_factory, name, build):
+    """`build(folder)`'s result, made once per test run: under pytest-xdist the first worker to
+    ask builds it in the run's shared temporary folder while the others wait, then all read it.
+    What it builds is never changed in place (modules work on copies). `build` returns text."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    root = tmp_path_factory.getbasetemp().parent if worker else tmp_path_factory.getbasetemp()
+    folder, result = root / name, root / f"{name}.result"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if build fails
+        if not result.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # a build that failed half-way
+            folder.mkdir()
+            result.write_text(build(folder))
+    return folder, result.read_text()
+
+
+def _build_project(folder):
+    repo = make_pipeline_repo(folder)
     output = dvc("repro", cwd=repo).stdout
     run(["git", "add", "-A"], cwd=repo)
     run(["git", "commit", "-q", "-m", "results"], cwd=repo)
-    return repo, output
+    return output
+
+
+@pytest.fixture(scope="session")
+def built_project(tmp_path_factory):
+    """One real `dvc repro` at tiny params, committed on main, and what it printed: the
+    starting point of the end-to-end modules, which each work on a copy (`copy_project`).
+    Made once per test run, for every xdist worker (`built_once`)."""
+    folder, output = built_once(tmp_path_factory, "built", _build_project)
+    return folder / "repo", output
 
 
 def copy_project(source, target):
