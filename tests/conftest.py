@@ -65,10 +65,8 @@ def synthetic_images(count, seed=0):
     return rng.integers(0, 256, size=(count, 28, 28), dtype=np.uint8), np.arange(count, dtype=np.uint8) % 10
 
 
-@pytest.fixture
-def idx_files(tmp_path):
-    """A folder with the four MNIST file names holding tiny synthetic data."""
-    folder = tmp_path / "idx"
+def write_synthetic_idx(folder):
+    """The four MNIST file names in `folder`, holding tiny synthetic data (50 train, 20 test images)."""
     folder.mkdir()
     train_images, train_labels = synthetic_images(50, seed=1)
     test_images, test_labels = synthetic_images(20, seed=2)
@@ -77,6 +75,12 @@ def idx_files(tmp_path):
     write_idx(folder / "t10k-images-idx3-ubyte.gz", test_images)
     write_idx(folder / "t10k-labels-idx1-ubyte.gz", test_labels)
     return folder
+
+
+@pytest.fixture
+def idx_files(tmp_path):
+    """A folder with the four MNIST file names holding tiny synthetic data."""
+    return write_synthetic_idx(tmp_path / "idx")
 
 
 def set_params(params_path, overrides):
@@ -237,6 +241,26 @@ def train_arguments(prepared, layout, out, seed=3):
         "--model", str(out / "model.keras"), "--history", str(out / "history.csv"),
         "--timing", str(out / "train.json"),
     ]
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory):
+    """(prepared tensors, {"dense": path, "cnn": path}): both models trained one epoch by the real
+    stages on the synthetic set, once per session, for the tests that only read them."""
+    from stages.preprocess import main as preprocess
+    from stages.train_cnn import main as train_cnn
+    from stages.train_dense import main as train_dense
+
+    folder = tmp_path_factory.mktemp("tiny-models")
+    write_synthetic_idx(folder / "idx")
+    shutil.copy(PROJECT / "params.yaml", folder / "params.yaml")
+    set_params(folder / "params.yaml", TINY_PARAMS)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        preprocess(["--raw", str(folder / "idx"), "--out", str(folder / "prepared")])
+        train_dense(train_arguments(folder / "prepared", "flat", folder / "dense"))
+        train_cnn(train_arguments(folder / "prepared", "channel", folder / "cnn"))
+    return folder / "prepared", {name: folder / name / "model.keras" for name in ("dense", "cnn")}
 
 
 @pytest.fixture(scope="session")

@@ -9,17 +9,19 @@ from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.evaluation.robustness import choose
 from stages.evaluate import main as evaluate
 from stages.robustness import main as robustness
-from stages.train_cnn import main as train_cnn
-from stages.train_dense import main as train_dense
-from tests.conftest import set_params, train_arguments
+from tests.conftest import set_params
 
 
 @pytest.fixture
-def models(prepared, tmp_path):
-    """A dense network and a CNN trained one epoch on the synthetic set (20 test images)."""
-    train_dense(train_arguments(prepared, "flat", tmp_path / "dense"))
-    train_cnn(train_arguments(prepared, "channel", tmp_path / "cnn"))
-    return {name: tmp_path / name / "model.keras" for name in ("dense", "cnn")}
+def prepared(tiny_models):
+    """The synthetic set's tensors (20 test images), shared by the session: only read here."""
+    return tiny_models[0]
+
+
+@pytest.fixture
+def models(tiny_models):
+    """A dense network and a CNN trained one epoch on that set (conftest.py's tiny_models)."""
+    return tiny_models[1]
 
 
 def run_robustness(prepared, models, out):
