@@ -419,14 +419,16 @@ def permuted_clause(control, name, words):
 
 def permuted_lead(control, pair, changed, words):
     """When the one model that depends on pixel order was significantly ahead on them: whether it
-    still is without it (the permuted head-to-head, by both tests), else ""."""
+    still is without it, or the other one is (the permuted head-to-head, by both tests), else ""."""
     if not pair.significant or pair.ahead != changed or control.gap(changed) >= 0:
         return ""
     gap, interval, _ = control.pair["permuted"]
     low, high = interval_bounds(interval, words)
-    still = control.pair_significant("permuted") and (gap > 0) == (control.second == changed)
+    ahead = control.second if gap > 0 else control.first
+    key = ("permuted_lead_gone" if not control.pair_significant("permuted") else
+           "permuted_lead_kept" if ahead == changed else "permuted_lead_reversed")
     other = control.first if changed == control.second else control.second
-    return words["permuted_lead_kept" if still else "permuted_lead_gone"].format(
+    return words[key].format(
         **roles(words, other=other, first=control.first, second=control.second),
         gap=points(gap, words, sign=True), low=low, high=high)
 
@@ -457,8 +459,8 @@ def permuted_table(control, words):
         low, high = (numbers.number(100 * bound, 1) for bound in control.intervals[pixels][name])
         return f"{numbers.percent(control.accuracy(pixels, name))} ({low}–{high})"
 
-    def with_interval(gap, interval):
-        low, high = interval_bounds(interval, words)
+    def with_interval(gap, interval):  # compact, as the robustness table: the unit once, after the gap
+        low, high = (numbers.number(100 * bound, 2, sign=True) for bound in interval)
         return f"{points(gap, words, sign=True)} ({low}{words['permuted_to']}{high})"
 
     rows = [words["permuted_original"], words["permuted_permuted"].format(

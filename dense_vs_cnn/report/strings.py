@@ -261,6 +261,8 @@ STRINGS = {
         "permuted_lead_kept": "; without it, it keeps a significant lead over {other} ({second_name} − "
                               "{first_name}: {gap}, 95 % CI {low} to {high})",
         "permuted_to": " to ",
+        "permuted_lead_reversed": "; without it, {other} is significantly ahead ({second_name} − "
+                                  "{first_name}: {gap}, 95 % CI {low} to {high})",
         "permuted_pixels": "Pixels",
         "permuted_original": "Original order",
         "permuted_permuted": "Permuted (seed {permutation_seed})",
@@ -537,6 +539,8 @@ STRINGS = {
         "permuted_lead_kept": " ; sans cet ordre, il garde une avance significative sur {other} "
                               "({second_name} − {first_name} : {gap}, IC à 95 % de {low} à {high})",
         "permuted_to": " à ",
+        "permuted_lead_reversed": " ; sans cet ordre, {other} est significativement en tête "
+                                  "({second_name} − {first_name} : {gap}, IC à 95 % de {low} à {high})",
         "permuted_pixels": "Pixels",
         "permuted_original": "Ordre d'origine",
         "permuted_permuted": "Permutés (graine {permutation_seed})",
