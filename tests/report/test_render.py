@@ -367,8 +367,8 @@ def test_the_permuted_sentence_says_only_the_cnn_depends_on_pixel_order_and_its_
         rf"On permuted pixels, Dense moves by {MINUS}0\.10 points only, within what the test images can "
         rf"measure \(95 % CI: {MINUS}0\.\d\d to \+0\.\d\d points; McNemar p = 0\.774\), while CNN loses "
         rf"9\.00 points \(95 % CI of the change: {MINUS}\d+\.\d\d to {MINUS}\d\.\d\d points; McNemar p = "
-        rf"1\.31 × 10⁻⁵⁴\): only CNN depends on the order of the pixels; without it, Dense is significantly ahead "
-        rf"\(CNN − Dense: {MINUS}6\.90 points, 95 % CI {MINUS}\d\.\d\d to {MINUS}\d\.\d\d points\)\.",
+        rf"1\.31 × 10⁻⁵⁴\): only CNN depends on the order of the pixels; without it, Dense is significantly "
+        rf"ahead \(CNN − Dense: {MINUS}6\.90 points, 95 % CI {MINUS}\d\.\d\d to {MINUS}\d\.\d\d points\)\.",
         sentence), sentence
     french = permuted_summary(control, pair, FR)
     assert french.startswith(f"Sur des pixels permutés, le réseau dense ne varie que de "
