@@ -4,16 +4,18 @@ Reads: from --metrics-dir (metrics/), for each of the two --models NAME, the fir
 NAME_predictions.csv and NAME_per_class.csv (evaluate); the first seed's history (--history,
 a path with {model}); every seed's test metrics, parameters, FLOPs and model size, and
 predictions (--scores, --predictions); the first seed's accuracy on transformed test images
-(--robustness, the robustness stage's table); --test-images, only to draw the digits in the
-grids; the .py files of --code, only to print their digest; the first seed's class probabilities
-(--probabilities, a path with {model}: evaluate's data/probabilities/), checked against that
-model's predictions and test loss, for calibration. No timing: the report's cost figures
+(--robustness, the robustness stage's table); when analysis.permuted_pixels is on, the
+first seed's models trained and tested on permuted pixels (--permuted, the permuted stage's
+predictions); --test-images, only to draw the digits in the grids; the .py files of --code,
+only to print their digest; the first seed's class probabilities (--probabilities, a path
+with {model}: evaluate's data/probabilities/), checked against that model's predictions and
+test loss, for calibration. No timing: the report's cost figures
 are counts, the same on every machine.
 Writes: the PNG figures into --figures and the report to --report (reports/report.md).
 Params: seeds (the first seed's models make the single-run figures and tables), compare.*
 (language, bootstrap), data.dataset (class names, data digests), robustness.seed (named in
-the text); preprocess, train_*, evaluate, robustness to print them in the reproducibility
-footer.
+the text), analysis.* (whether to read --permuted; its seed, named in the text); preprocess,
+train_*, evaluate, robustness to print them in the reproducibility footer.
 
 Every number comes from those files, and nothing else (no date, no git commit) enters
 the report or the PNGs: re-running compare alone gives the same bytes. Gaps are the second
@@ -41,6 +43,7 @@ from dense_vs_cnn.evaluation.comparison import (
     calibration,
     class_tests,
     head_to_head,
+    permuted_control,
 )
 from dense_vs_cnn.evaluation.robustness import read_robustness
 from dense_vs_cnn.report.figures import draw_report_figures
@@ -49,7 +52,7 @@ from dense_vs_cnn.report.reproducibility import PACKAGES, code_digest, version
 from dense_vs_cnn.report.strings import STRINGS
 
 FOOTER_SECTIONS = ["seeds", "data", "preprocess", "train_dense", "train_cnn", "evaluate", "robustness",
-                   "compare"]
+                   "analysis", "compare"]
 
 
 def entry(data, path, *keys):
@@ -141,6 +144,17 @@ def load_probabilities(args, results, num_classes):
     return probabilities
 
 
+def load_permuted(args, results, params, num_classes):
+    """The spatial-structure control from the permuted stage's predictions, or None when it is off."""
+    if not params.analysis.permuted_pixels:
+        return None
+    label = result_rules(num_classes)["predictions"]["actual"]
+    columns = {"actual": label, **{name: label for name in args.models}}
+    predictions = check_table(read_csv(args.permuted), args.permuted, columns)
+    return permuted_control(results, predictions, params.compare.bootstrap_samples,
+                            params.compare.bootstrap_seed, params.analysis.permutation_seed)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Write the Markdown comparison report and its figures.")
     parser.add_argument("--metrics-dir", required=True, help="metrics and plot data (train, evaluate)")
@@ -153,6 +167,8 @@ def main(argv=None):
                         help="the first seed's class probabilities (.npy), a path with {model}")
     parser.add_argument("--robustness", required=True,
                         help="the first seed's accuracy on transformed test images (CSV, robustness)")
+    parser.add_argument("--permuted", required=True,
+                        help="the models trained on permuted pixels: their test predictions (CSV, permuted)")
     parser.add_argument("--test-images", required=True, help="test images (.npy), for the digit grids")
     parser.add_argument("--code", nargs="+", required=True, metavar="PATH",
                         help="the pipeline's code (files and folders), for its digest")
@@ -175,7 +191,8 @@ def main(argv=None):
     comparison = Comparison(results=results, pair=pair,
                             seeds=across_seeds(seed_scores, seed_predictions, args.models),
                             class_names=tuple(dataset.class_names), classes=class_tests(results, num_classes),
-                            calibration=calibrated, robustness=robustness)
+                            calibration=calibrated, robustness=robustness,
+                            permuted=load_permuted(args, results, params, num_classes))
     images = load_images(args.test_images)
     if len(images) != pair.images:
         raise PipelineError(f"{args.test_images} holds {len(images)} images but the predictions cover "

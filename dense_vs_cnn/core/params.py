@@ -47,7 +47,7 @@ DISTRIBUTIONS = ("auto", "none", "mirrored", "multi_worker")  # dense_vs_cnn/mod
 # Keras mixed-precision policies: bfloat16 pays off on CPUs with AVX512_BF16/AMX and on GPUs.
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
-MAX_BYTES = 100_000  # the project's file takes 4.7 KB: a larger one is a mistake, not params
+MAX_BYTES = 100_000  # the project's file takes 5.3 KB: a larger one is a mistake, not params
 MAX_DEPTH = 10  # params.yaml nests 3 deep (sections, their keys, lists); YAML parsers recurse on nesting
 SHOWN = 80  # characters of a value a message prints at most: a message stays one line
 
@@ -351,6 +351,13 @@ class Robustness(Section):
     seed: Seed
 
 
+class Analysis(Section):
+    """Controls that train the models again (stages/permuted.py): off by default, each doubles training."""
+
+    permuted_pixels: rule(bool, "true or false")
+    permutation_seed: Seed
+
+
 class Params(Section):
     """params.yaml, every section in its order."""
 
@@ -363,6 +370,7 @@ class Params(Section):
     train_cnn: TrainCnn
     evaluate: Evaluate
     robustness: Robustness
+    analysis: Analysis
     compare: Compare
 
 

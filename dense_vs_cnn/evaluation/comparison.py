@@ -5,6 +5,8 @@ it measures how precisely the test set pins the gap. `across_seeds` compares the
 every seed: it measures how much the gap moves with the randomness of training.
 `class_tests` repeats the head-to-head class by class (Wilson intervals, McNemar with Holm's
 correction); `calibration` compares how far each model's confidence is from its accuracy.
+`permuted_control` sets each model against itself trained on permuted pixels (the
+spatial-structure control), with the same paired tests.
 
 One sign convention everywhere: a gap is the second model's accuracy minus the first's,
 in the order of `--models` (`dense cnn`: CNN − Dense), negative when the first is ahead.
@@ -314,6 +316,76 @@ def calibration(probabilities, labels, samples, seed):
 
 
 @dataclass(frozen=True)
+class PermutedControl:
+    """One seed's two models against themselves trained and tested on permuted pixels, on the same
+    test images. `first` and `second` in --models order; gaps are permuted − original."""
+
+    first: str
+    second: str
+    images: int
+    permutation_seed: int
+    correct: dict  # {"original" | "permuted": {model: test images classified correctly}}
+    intervals: dict  # {"original" | "permuted": {model: 95 % Wilson interval of the accuracy}}
+    gap_interval: dict  # {model: 95 % paired-bootstrap interval of permuted − original, as fractions}
+    p_value: dict  # {model: McNemar's exact test, permuted against original}
+    pair: dict  # {"original" | "permuted": (second − first, its paired-bootstrap interval, McNemar's p)}
+    samples: int
+    seed: int
+
+    def accuracy(self, pixels, model):
+        return self.correct[pixels][model] / self.images
+
+    def gap(self, model):
+        return self.accuracy("permuted", model) - self.accuracy("original", model)
+
+    def changed(self, model):
+        """The model's accuracy moved on permuted pixels by more than the test images' sampling
+        explains: McNemar's p below 0.05 and a bootstrap interval that excludes 0."""
+        return self.p_value[model] < ALPHA and _excludes_zero(self.gap_interval[model])
+
+    def pair_significant(self, pixels):
+        """The gap second − first on those pixels, by both tests, as HeadToHead.significant."""
+        _, interval, p_value = self.pair[pixels]
+        return p_value < ALPHA and _excludes_zero(interval)
+
+
+def _paired(correct_first, correct_second, samples, seed):
+    """(accuracy(second) − accuracy(first), its paired-bootstrap interval, McNemar's p)."""
+    only_first = int((correct_first & ~correct_second).sum())
+    only_second = int((correct_second & ~correct_first).sum())
+    return (float(correct_second.mean() - correct_first.mean()),
+            paired_bootstrap_interval(correct_first, correct_second, samples, seed),
+            mcnemar_exact(only_first, only_second))
+
+
+def permuted_control(results, permuted, samples, seed, permutation_seed, confidence=0.95):
+    """The spatial-structure control. `results`: {model: ModelResult} of the first seed, first and
+    second; `permuted`: a frame of the `actual` class and each model's predicted class on the
+    permuted test images (the `permuted` stage's predictions), the same images in the same order."""
+    first, second = results
+    actual = results[first].predictions["actual"].to_numpy()
+    if len(permuted) != len(actual) or not (permuted["actual"].to_numpy() == actual).all():
+        raise PipelineError("the predictions on permuted pixels are not on the test images the models were "
+                            "scored on: run `dvc repro`")
+    correct = {"original": {name: result.predictions["predicted"].to_numpy() == actual
+                            for name, result in results.items()},
+               "permuted": {name: permuted[name].to_numpy() == actual for name in results}}
+    counts = {pixels: {name: int(right.sum()) for name, right in by_model.items()}
+              for pixels, by_model in correct.items()}
+    changes = {name: _paired(correct["original"][name], correct["permuted"][name], samples, seed)
+               for name in results}
+    return PermutedControl(
+        first=first, second=second, images=len(actual), permutation_seed=permutation_seed, correct=counts,
+        intervals={pixels: {name: wilson_interval(count, len(actual), confidence) for name, count in
+                            by_model.items()} for pixels, by_model in counts.items()},
+        gap_interval={name: interval for name, (_, interval, _) in changes.items()},
+        p_value={name: p_value for name, (_, _, p_value) in changes.items()},
+        pair={pixels: _paired(by_model[first], by_model[second], samples, seed)
+              for pixels, by_model in correct.items()},
+        samples=samples, seed=seed)
+
+
+@dataclass(frozen=True)
 class Comparison:
     """Everything the report says, computed: what the report and its figures are drawn from."""
 
@@ -324,3 +396,4 @@ class Comparison:
     classes: ClassTests  # the first seed's two models, class by class
     calibration: Calibration  # the first seed's two models' confidence against their accuracy
     robustness: Robustness | None = None  # the first seed's models on transformed test images, if scored
+    permuted: PermutedControl | None = None  # the spatial-structure control, when analysis.permuted_pixels

@@ -1,5 +1,7 @@
 """The whole train_dense / train_cnn stage, for either architecture: the two stage scripts
 call `train_stage` with their own params section, so they differ only in what they build.
+`training_settings` and `train_quietly` are the steps the `permuted` stage shares with them,
+so that the models it trains on permuted pixels follow exactly the same recipe.
 
 Reads: the train and validation tensors and labels (--train, --val).
 Writes: the model (--model, .keras) and its per-epoch history (--history, CSV, epochs from 1).
@@ -18,6 +20,28 @@ from dense_vs_cnn.core.params import check_seed, load_params
 from dense_vs_cnn.core.quiet import filtered_stderr, import_tensorflow
 
 
+def training_settings(params, section):
+    """(the train_* section `section` of `params`, train.distribution), refusing a pair Keras cannot
+    run: checked before TensorFlow is imported."""
+    settings, distribution = getattr(params, section), params.train.distribution
+    if distribution == "multi_worker" and settings.steps_per_execution != 1:
+        # Keras 3.15's multi-step loop fails across workers (a placeholder is never fed).
+        raise PipelineError(f"params.yaml: train.distribution = multi_worker needs "
+                            f"{section}.steps_per_execution = 1, not {settings.steps_per_execution}")
+    return settings, distribution
+
+
+def train_quietly(architecture, settings, train, val, *, seed, distribution, num_classes):
+    """dense_vs_cnn/model/training.py's `train`, TensorFlow imported without its start-up notices
+    and tf.data's notice on each fit filtered out (core/quiet.py): (model, history, seconds)."""
+    import_tensorflow()
+    from dense_vs_cnn.model.training import train as train_model  # imports TensorFlow
+
+    with filtered_stderr():
+        return train_model(architecture, settings, train, val, seed=seed, distribution=distribution,
+                           num_classes=num_classes)
+
+
 def train_stage(section, architecture, argv=None):
     parser = argparse.ArgumentParser(description=f"Train the {architecture} model ({section}).")
     parser.add_argument("--seed", type=int, required=True, help="an entry of params.yaml's seeds")
@@ -31,21 +55,14 @@ def train_stage(section, architecture, argv=None):
     for output in (args.model, args.history):
         refuse_linked_folder(output)  # before training, not after
     seed = check_seed(args.seed)
-    settings, distribution = getattr(params, section), params.train.distribution
-    if distribution == "multi_worker" and settings.steps_per_execution != 1:
-        # Keras 3.15's multi-step loop fails across workers (a placeholder is never fed).
-        raise PipelineError(f"params.yaml: train.distribution = multi_worker needs "
-                            f"{section}.steps_per_execution = 1, not {settings.steps_per_execution}")
+    settings, distribution = training_settings(params, section)
     num_classes = len(get_dataset(params.data.dataset).class_names)
     train, val = load_examples(*args.train, num_classes), load_examples(*args.val, num_classes)
 
-    import_tensorflow()  # without its start-up notices
-    from dense_vs_cnn.model.saving import save_model  # these import TensorFlow
-    from dense_vs_cnn.model.training import train as train_model
+    model, history, seconds = train_quietly(architecture, settings, train, val, seed=seed,
+                                            distribution=distribution, num_classes=num_classes)
+    from dense_vs_cnn.model.saving import save_model  # imports TensorFlow, imported by now
 
-    with filtered_stderr():  # tf.data's notice on each fit (core/quiet.py)
-        model, history, seconds = train_model(architecture, settings, train, val, seed=seed,
-                                              distribution=distribution, num_classes=num_classes)
     with atomic_path(args.model) as model_path:
         save_model(model, model_path)
     write_csv(args.history, history)

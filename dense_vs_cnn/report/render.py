@@ -406,6 +406,88 @@ def robustness_section(robustness, link, first_seed, words):
             words["robustness_note"]]
 
 
+def permuted_clause(control, name, words):
+    """One model's change on permuted pixels, this language's way: loses, gains, or stays within the noise."""
+    numbers = words["numbers"]
+    gap = control.gap(name)
+    low, high = interval_bounds(control.gap_interval[name], words)
+    key = "permuted_stays" if not control.changed(name) else "permuted_loses" if gap < 0 else "permuted_gains"
+    return words[key].format(**roles(words, model=name), amount=points(abs(gap), words),
+                             gap=points(gap, words, sign=True), low=low, high=high,
+                             p_value=numbers.significant(control.p_value[name]))
+
+
+def permuted_lead(control, pair, changed, words):
+    """When the one model that depends on pixel order was significantly ahead on them: whether it
+    still is without it, or the other one is (the permuted head-to-head, by both tests), else ""."""
+    if not pair.significant or pair.ahead != changed or control.gap(changed) >= 0:
+        return ""
+    gap, interval, _ = control.pair["permuted"]
+    low, high = interval_bounds(interval, words)
+    ahead = control.second if gap > 0 else control.first
+    key = ("permuted_lead_gone" if not control.pair_significant("permuted") else
+           "permuted_lead_kept" if ahead == changed else "permuted_lead_reversed")
+    other = control.first if changed == control.second else control.second
+    return words[key].format(
+        **roles(words, other=other, first=control.first, second=control.second),
+        gap=points(gap, words, sign=True), low=low, high=high)
+
+
+def permuted_summary(control, pair, words):
+    """One sentence from the numbers: each model's change on permuted pixels, then which models that
+    shows depend on the order of the pixels (a change both tests support), and, when the model ahead
+    is the one that does, whether its lead survives without it."""
+    first, second = control.first, control.second
+    changed = [name for name in (first, second) if control.changed(name)]
+    joiner = words["permuted_and" if len(changed) != 1 else "permuted_while"]
+    clauses = joiner.join(permuted_clause(control, name, words) for name in (first, second))
+    if len(changed) == 1:
+        conclusion = words["permuted_one"].format(changed=model_forms(changed[0], words)["the"])
+        conclusion += permuted_lead(control, pair, changed[0], words)
+    else:
+        conclusion = words["permuted_both" if changed else "permuted_neither"]
+    return words["permuted_sentence"].format(clauses=clauses, conclusion=conclusion)
+
+
+def permuted_table(control, words):
+    """Both models on original and permuted pixels (accuracy and Wilson interval), each model's change
+    with its paired interval and McNemar's p, and the gap second − first on each."""
+    numbers = words["numbers"]
+    first, second = control.first, control.second
+
+    def accuracy(pixels, name):
+        low, high = (numbers.number(100 * bound, 1) for bound in control.intervals[pixels][name])
+        return f"{numbers.percent(control.accuracy(pixels, name))} ({low}–{high})"
+
+    def with_interval(gap, interval):  # compact, as the robustness table: the unit once, after the gap
+        low, high = (numbers.number(100 * bound, 2, sign=True) for bound in interval)
+        return f"{points(gap, words, sign=True)} ({low}{words['permuted_to']}{high})"
+
+    rows = [words["permuted_original"], words["permuted_permuted"].format(
+        permutation_seed=control.permutation_seed), words["permuted_change"], words["permuted_p_value"]]
+    columns = {words["permuted_pixels"]: rows}
+    for name in (first, second):
+        columns[model_name(name, words)] = [
+            accuracy("original", name), accuracy("permuted", name),
+            with_interval(control.gap(name), control.gap_interval[name]),
+            numbers.significant(control.p_value[name])]
+    columns[f"{model_name(second, words)} − {model_name(first, words)}"] = [
+        *(with_interval(gap, interval) for gap, interval, _ in (control.pair["original"],
+                                                                control.pair["permuted"])), "—", "—"]
+    return markdown_table(columns, align=["left"] + ["right"] * (len(columns) - 1))
+
+
+def permuted_section(control, pair, first_seed, words):
+    """The spatial-structure control: what was trained, the one-sentence reading, the table, the note."""
+    numbers = words["numbers"]
+    intro = words["permuted_intro"].format(seed=first_seed, permutation_seed=control.permutation_seed,
+                                           images=numbers.number(control.images))
+    note = words["permuted_note"].format(samples=numbers.number(control.samples), bootstrap_seed=control.seed,
+                                         seed=first_seed)
+    return [f"## {words['permuted']}", intro + " " + permuted_summary(control, pair, words),
+            permuted_table(control, words), note]
+
+
 def reproducibility_section(reproducibility, words):
     digests = markdown_table({words["file"]: [f"`{name}`" for name, _ in reproducibility["files"]],
                               "md5": [f"`{digest}`" for _, digest in reproducibility["files"]]},
@@ -423,7 +505,7 @@ def reproducibility_section(reproducibility, words):
 
 def build_report(comparison, figures, reproducibility, words, metrics_dir):
     """The whole report: verdicts, seeds, comparison, histories, figures, per class, calibration,
-    robustness (when the comparison has it), reproducibility.
+    robustness and the permuted-pixels control (when the comparison has them), reproducibility.
 
     `comparison`: a Comparison (evaluation/comparison.py); `figures`: {figure: link}.
     """
@@ -449,6 +531,8 @@ def build_report(comparison, figures, reproducibility, words, metrics_dir):
     sections += calibration_section(comparison.calibration, figures, first_seed, pair.images, words)
     if comparison.robustness is not None:
         sections += robustness_section(comparison.robustness, figures["robustness"], first_seed, words)
+    if comparison.permuted is not None:
+        sections += permuted_section(comparison.permuted, pair, first_seed, words)
     sections += reproducibility_section(reproducibility, words)
     sections.append(f"<sub>{words['footer'].format(metrics=metrics_dir)}</sub>")
     return "\n\n".join(sections) + "\n"

@@ -386,3 +386,29 @@ def test_robustness_defaults_score_translation_by_1_to_6_pixels_and_rotation_fro
     settings = load_params(PROJECT / "params.yaml").robustness
     assert settings.translation == [1, 2, 3, 4, 5, 6] and settings.rotation == [5, 15, 30]
     assert settings.noise and settings.thickness and min(settings.thickness) < 0 < max(settings.thickness)
+
+
+@pytest.mark.parametrize("key, value, expected", [
+    ("permuted_pixels", 1, "true or false$"),
+    ("permuted_pixels", "yes", "true or false$"),
+    ("permuted_pixels", None, "true or false$"),
+    ("permutation_seed", -1, "an integer from 0 to 4294967295$"),
+    ("permutation_seed", 2**32, "an integer from 0 to 4294967295$"),
+    ("permutation_seed", 1.0, "an integer from 0 to 4294967295$"),
+])
+def test_bad_analysis_values_are_one_line_naming_the_key_and_what_is_allowed(tmp_path, params, key, value,
+                                                                              expected):
+    params["analysis"][key] = value
+    with pytest.raises(PipelineError, match=rf"params.yaml: analysis\.{key} = .* is invalid: expected "
+                                            rf"{expected}") as error:
+        load_params(write(tmp_path, params))
+    assert "\n" not in str(error.value)
+
+
+def test_the_permuted_pixels_control_is_off_by_default_and_its_keys_are_checked(tmp_path):
+    assert load_params(PROJECT / "params.yaml").analysis.model_dump() == {"permuted_pixels": False,
+                                                                         "permutation_seed": 0}
+    text = edited(("  permutation_seed: 0", "  permutation_sed: 0"))
+    with pytest.raises(PipelineError, match="unknown key analysis.'permutation_sed': did you mean "
+                                            "'permutation_seed'"):
+        load_params(write_text(tmp_path, text))

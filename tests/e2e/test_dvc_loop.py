@@ -38,10 +38,11 @@ def repo(built_project, tmp_path_factory):
 
 def test_going_back_to_params_that_already_ran_trains_nothing(repo):
     changed = dvc("exp", "run", "-S", "train_dense.epochs=2", "-S", "train_cnn.epochs=2", cwd=repo).stdout
-    assert stages_run(changed) == ["train_dense", "train_cnn", "evaluate", "robustness", "compare"]
+    assert stages_run(changed) == ["train_dense", "train_cnn", "evaluate", "robustness", "permuted",
+                                   "compare"]
     back = dvc("exp", "run", "-S", "train_dense.epochs=1", "-S", "train_cnn.epochs=1", cwd=repo).stdout
     assert stages_run(back) == ["compare"], back  # compare writes the report: never run-cached
-    assert stages_cached(back) == ["train_dense", "train_cnn", "evaluate", "robustness"], back
+    assert stages_cached(back) == ["train_dense", "train_cnn", "evaluate", "robustness", "permuted"], back
 
 
 def test_a_bad_value_stops_the_run_before_any_output_is_removed(repo):

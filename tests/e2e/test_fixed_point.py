@@ -36,7 +36,7 @@ def test_a_branch_round_trip_neither_fails_nor_trains(clone):
     repo, _ = clone
     git("checkout", "-q", "-b", "exp1", cwd=repo)
     tried = dvc("exp", "run", "-S", "train_cnn.epochs=2", cwd=repo).stdout
-    assert stages_run(tried) == ["train_cnn", "evaluate", "robustness", "compare"]
+    assert stages_run(tried) == ["train_cnn", "evaluate", "robustness", "permuted", "compare"]
     # One key changed, one line changed: params.yaml is kept in the style DVC writes it.
     assert git("diff", "--numstat", "--", "params.yaml", cwd=repo).split() == ["1", "1", "params.yaml"]
     git("add", "-A", cwd=repo)

@@ -1,12 +1,18 @@
-"""End to end: the robustness stage in the real pipeline, at tiny params (1000 test images, 1 epoch).
+"""End to end: the robustness stage and the permuted-pixels control in the real pipeline, at tiny
+params (1000 test images, 1 epoch).
 
 Severity 0 is the test accuracy `evaluate` measured; a robustness param re-runs robustness
 and compare, never training, and going back is a run-cache hit; `dvc metrics diff` and
-`dvc plots show` show what the stage wrote. Real `dvc` and `git`, real MNIST (conftest.py).
+`dvc plots show` show what the stage wrote. The permuted-pixels control, once switched on,
+trains both models on the saved permutation and the report shows the four accuracies; its
+params re-run it and compare, never the original training. Real `dvc` and `git`, real MNIST
+(conftest.py).
 """
 
 import json
+import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -78,3 +84,56 @@ def test_dvc_shows_the_headline_metrics_and_plots_the_table(repo):
     assert {(row["transform"], row["model"]) for row in rows} == {
         (transform, model) for transform in ("translation", "rotation", "noise", "thickness")
         for model in ("dense", "cnn")}
+
+
+@pytest.fixture(scope="module")
+def permuted_repo(built_project, tmp_path_factory):
+    """A copy of the session's tiny project with the control switched on: what the run printed."""
+    repo = copy_project(built_project[0], tmp_path_factory.mktemp("permuted") / "repo")
+    output = dvc("exp", "run", "-S", "analysis.permuted_pixels=true", cwd=repo).stdout
+    return repo, output
+
+
+def test_the_control_is_off_by_default_and_then_costs_no_training(built_project):
+    repo, output = built_project
+    assert "analysis.permuted_pixels is false, nothing trained" in output
+    assert json.loads((repo / "metrics" / "permuted.json").read_text()) == {}
+    assert "permuted pixels" not in (repo / "reports" / "report.md").read_text(encoding="utf-8")
+
+
+def test_the_permuted_run_trains_both_models_on_permuted_inputs_and_reports_four_accuracies(permuted_repo):
+    repo, output = permuted_repo
+    assert stages_run(output) == ["permuted", "compare"], output  # the original models are not retrained
+    for name in ("dense", "cnn"):
+        assert f"{name} on permuted pixels (permutation seed 0), seed 3: test accuracy" in output
+    permutation = np.load(repo / "data" / "permuted" / "permutation.npy", allow_pickle=False)
+    np.testing.assert_array_equal(permutation, np.random.default_rng(0).permutation(784))
+    permuted = pd.read_csv(repo / "data" / "permuted" / "predictions.csv")
+    metrics = json.loads((repo / "metrics" / "permuted.json").read_text())
+    report = (repo / "reports" / "report.md").read_text(encoding="utf-8")
+    section = report.split("## Spatial structure: permuted pixels\n\n")[1].split("\n## ")[0]
+    rows = {cells[0]: cells[1:] for cells in ([cell.strip() for cell in line.strip("|").split("|")]
+                                              for line in section.split("\n\n")[1].splitlines()[2:])}
+    for column, name in enumerate(("dense", "cnn")):
+        original = pd.read_csv(repo / "metrics" / f"{name}_predictions.csv")
+        assert (permuted["actual"] == original["actual"]).all() and len(permuted) == 1000
+        assert (permuted[name] != original["predicted"]).any()  # other models: trained on other inputs
+        accuracy = {"original": (original["predicted"] == original["actual"]).mean(),
+                    "permuted": (permuted[name] == permuted["actual"]).mean()}
+        assert metrics[name]["accuracy"] == pytest.approx(accuracy["permuted"], abs=1e-12)
+        assert rows["Original order"][column].startswith(f"{100 * accuracy['original']:.2f} % (")
+        assert rows["Permuted (seed 0)"][column].startswith(f"{100 * accuracy['permuted']:.2f} % (")
+    assert re.search(r"On permuted pixels, Dense .*, (while|and) CNN .*: .* the order of the pixels", section)
+    # models/ (evaluate's dependency, digits-predict's source) holds only the original models
+    kept = sorted(path.relative_to(repo / "models").as_posix() for path in (repo / "models").rglob("*")
+                  if path.is_file() and path.name != ".gitignore")
+    assert kept == ["seed-3/cnn.keras", "seed-3/dense.keras"]
+
+
+def test_a_permutation_param_reruns_the_control_and_compare_never_the_original_training(permuted_repo):
+    repo, _ = permuted_repo
+    before = (repo / "data" / "permuted" / "permutation.npy").read_bytes()
+    output = dvc("exp", "run", "-S", "analysis.permutation_seed=1", cwd=repo).stdout
+    assert stages_run(output) == ["permuted", "compare"], output
+    assert (repo / "data" / "permuted" / "permutation.npy").read_bytes() != before
+    assert "Permuted (seed 1)" in (repo / "reports" / "report.md").read_text(encoding="utf-8")

@@ -54,7 +54,7 @@ def test_a_linked_seed_folder_is_refused_then_a_dropped_seed_leaves_nothing_behi
 
     set_params(repo / "params.yaml", {"seeds": [8]})
     dropped = dvc("repro", cwd=repo).stdout
-    assert stages_run(dropped) == ["evaluate", "robustness", "compare"]  # seed 8 is now the first
+    assert stages_run(dropped) == ["evaluate", "robustness", "permuted", "compare"]  # seed 8 is now the first
     assert "removed models/seed-3" in dropped
     assert not (repo / "models" / "seed-3").exists()
     files = sorted(str(path.relative_to(repo)) for path in (repo / "models").rglob("*") if path.is_file())

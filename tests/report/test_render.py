@@ -322,3 +322,111 @@ def test_robustness_summary_names_the_model_that_loses_less_and_a_tie_as_a_tie()
     assert robustness_summary(swapped, FR).startswith(
         "À la sévérité médiane de chaque transformation, le réseau dense perd moins d'exactitude que le CNN "
         f"pour la translation (2{NBSP}px{NBSP}: {MINUS}2,00{NBSP}points contre {MINUS}30,00{NBSP}points).")
+
+
+# --- the spatial-structure control ----------------------------------------------------------------
+
+def control_of(wrong, images=2000):
+    """A PermutedControl and the original head-to-head from {(model, pixels): range of the misclassified
+    test images}, the same test images throughout (the real statistics, 20,000 resamples)."""
+    import pandas as pd
+
+    from dense_vs_cnn.evaluation.comparison import ModelResult, head_to_head, permuted_control
+
+    actual = np.arange(images) % 10
+
+    def predicted(model, pixels):
+        classes = actual.copy()
+        classes[wrong[model, pixels]] = (actual[wrong[model, pixels]] + 1) % 10
+        return classes
+
+    results = {name: ModelResult(test={"accuracy": float(np.mean(predicted(name, "original") == actual))},
+                                 history=None, per_class=None,
+                                 predictions=pd.DataFrame({"actual": actual,
+                                                           "predicted": predicted(name, "original")}))
+               for name in ("dense", "cnn")}
+    permuted = pd.DataFrame({"actual": actual, **{name: predicted(name, "permuted") for name in results}})
+    return (permuted_control(results, permuted, 20_000, 42, permutation_seed=0),
+            head_to_head(results, 10, 20_000, 42, 3))
+
+
+# Dense misses 60 of 2000 images, and 62 permuted (7 images lost, 5 won: within the noise); the CNN
+# misses 20, a subset of Dense's (significantly ahead), and 200 permuted.
+DENSE_STAYS = {("dense", "original"): range(60), ("dense", "permuted"): range(5, 67)}
+CNN_LOSES = {**DENSE_STAYS, ("cnn", "original"): range(20), ("cnn", "permuted"): range(200)}
+
+
+def test_the_permuted_sentence_says_only_the_cnn_depends_on_pixel_order_and_its_lead_is_reversed():
+    from dense_vs_cnn.report.render import permuted_summary
+
+    control, pair = control_of(CNN_LOSES)
+    assert not control.changed("dense") and control.changed("cnn") and pair.significant
+    assert control.accuracy("permuted", "cnn") == 0.9 and control.gap("cnn") == pytest.approx(-0.09)
+    sentence = permuted_summary(control, pair, EN)
+    assert re.fullmatch(
+        rf"On permuted pixels, Dense moves by {MINUS}0\.10 points only, within what the test images can "
+        rf"measure \(95 % CI: {MINUS}0\.\d\d to \+0\.\d\d points; McNemar p = 0\.774\), while CNN loses "
+        rf"9\.00 points \(95 % CI of the change: {MINUS}\d+\.\d\d to {MINUS}\d\.\d\d points; McNemar p = "
+        rf"1\.31 × 10⁻⁵⁴\): only CNN depends on the order of the pixels; without it, Dense is significantly "
+        rf"ahead \(CNN − Dense: {MINUS}6\.90 points, 95 % CI {MINUS}\d\.\d\d to {MINUS}\d\.\d\d points\)\.",
+        sentence), sentence
+    french = permuted_summary(control, pair, FR)
+    assert french.startswith(f"Sur des pixels permutés, le réseau dense ne varie que de "
+                             f"{MINUS}0,10{NBSP}point,")
+    assert f"tandis que le CNN perd 9,00{NBSP}points" in french
+    assert f"{NBSP}: seul le CNN dépend de l'ordre des pixels{NNBSP}; sans cet ordre, le réseau dense est " \
+           "significativement en tête" in french
+    assert not re.search(r"\b(de|à) (le|les)\b", french), french
+
+
+@pytest.mark.parametrize("cnn_permuted, ending", [
+    (range(40), "only CNN depends on the order of the pixels; without it, it keeps a significant lead over "
+                "Dense"),
+    (range(62), "only CNN depends on the order of the pixels; without it, its lead over Dense is no longer "
+                "significant"),
+    (range(20), "neither model measurably depends on the order of the pixels."),
+])
+def test_the_lead_clause_follows_the_permuted_head_to_head(cnn_permuted, ending):
+    from dense_vs_cnn.report.render import permuted_summary
+
+    control, pair = control_of({**CNN_LOSES, ("cnn", "permuted"): cnn_permuted})
+    sentence = permuted_summary(control, pair, EN)
+    assert ending in sentence, sentence
+    assert (", while CNN" in sentence) == (cnn_permuted != range(20))
+
+
+def test_both_models_losing_is_said_of_both_and_no_lead_clause_without_a_significant_lead():
+    from dense_vs_cnn.report.render import permuted_summary
+
+    control, pair = control_of({**CNN_LOSES, ("dense", "permuted"): range(160)})
+    sentence = permuted_summary(control, pair, EN)
+    assert sentence.startswith("On permuted pixels, Dense loses 5.00 points (95 % CI of the change: ")
+    assert ", and CNN loses 9.00 points" in sentence
+    assert sentence.endswith(": both models depend on the order of the pixels.")
+    # a model that was not significantly ahead gets no word on its lead
+    control, pair = control_of({("dense", "original"): range(20), ("dense", "permuted"): range(20),
+                                ("cnn", "original"): range(18), ("cnn", "permuted"): range(200)})
+    assert not pair.significant
+    assert permuted_summary(control, pair, EN).endswith(": only CNN depends on the order of the pixels.")
+
+
+def test_the_permuted_table_gives_the_four_accuracies_the_changes_and_the_gaps():
+    from dense_vs_cnn.report.render import permuted_table
+
+    control, _ = control_of(CNN_LOSES)
+    lines = permuted_table(control, EN).splitlines()
+    cells = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines]
+    assert cells[0] == ["Pixels", "Dense", "CNN", "CNN − Dense"]
+    assert [row[0] for row in cells[2:]] == ["Original order", "Permuted (seed 0)", "Permuted − original",
+                                             "McNemar p, permuted against original"]
+    from scipy import stats
+
+    def wilson(right):  # recomputed with scipy, as the per-class table's intervals are
+        interval = stats.binomtest(right, 2000).proportion_ci(method="wilson")
+        return f"{100 * right / 2000:.2f} % ({100 * interval.low:.1f}–{100 * interval.high:.1f})"
+
+    assert [cells[2][1], cells[3][1], cells[2][2], cells[3][2]] == [wilson(1940), wilson(1938), wilson(1980),
+                                                                    wilson(1800)]
+    assert re.fullmatch(rf"{MINUS}9\.00 points \({MINUS}\d+\.\d\d to {MINUS}\d\.\d\d\)", cells[4][2])
+    assert cells[2][3].startswith("+2.00 points (") and cells[3][3].startswith(f"{MINUS}6.90 points (")
+    assert cells[4][3] == cells[5][3] == "—" and cells[5][1] == "0.774"

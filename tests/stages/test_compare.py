@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from scipy import stats
 
 from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.evaluation.calibration import brier_score, expected_calibration_error, log_loss
@@ -129,6 +130,7 @@ def run_compare(metrics, tmp_path):
              "--predictions", str(tmp_path / "data" / "predictions.csv"),
              "--probabilities", str(tmp_path / "data" / "probabilities" / "{model}_seed3.npy"),
              "--models", "dense", "cnn", "--robustness", str(metrics / "robustness.csv"),
+             "--permuted", str(tmp_path / "data" / "permuted" / "predictions.csv"),
              "--test-images", str(tmp_path / "test_channel.npy"), "--code", str(PROJECT / "stages"),
              "--figures", str(tmp_path / "reports" / "figures"), "--report", str(report)])
     return report.read_text(encoding="utf-8")
@@ -655,4 +657,84 @@ def test_a_hand_edited_robustness_table_is_named_and_nothing_is_written(metrics,
         run_compare(metrics, tmp_path)
     assert str(error.value).startswith(f"{metrics / 'robustness.csv'}, line 6: accuracy = 'high' is not a "
                                        "number from 0 to 1; the file was edited or damaged")
+    assert not (tmp_path / "reports").exists()
+
+
+PERMUTED_WRONG = {"dense": [3, 14, 25, 36, 47, 58, 69, 70, 81, 92, 200, 201],
+                  "cnn": list(range(0, IMAGES, 5))}
+
+
+def write_permuted(tmp_path, wrong=PERMUTED_WRONG):
+    """data/permuted/predictions.csv as the permuted stage writes it."""
+    actual = np.arange(IMAGES) % 10
+    columns = {"actual": actual}
+    for name, indices in wrong.items():
+        columns[name] = actual.copy()
+        columns[name][indices] = (actual[indices] + 1) % 10
+    path = tmp_path / "data" / "permuted" / "predictions.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(columns).to_csv(path, index=False)
+    return path
+
+
+def test_the_permuted_section_comes_only_when_the_control_ran(metrics, tmp_path, tiny_params):
+    report = run_compare(metrics, tmp_path)  # off by default: the predictions file is not even read
+    assert "permuted" not in report.split("## Reproducibility")[0].lower()
+    assert "analysis: {permuted_pixels: false, permutation_seed: 0}\n" in report  # the params footer
+    set_params(tiny_params, {"analysis.permuted_pixels": True, "analysis.permutation_seed": 4})
+    write_permuted(tmp_path)
+    report = run_compare(metrics, tmp_path)
+    section = report.split("## Spatial structure: permuted pixels\n\n")[1].split("\n## ")[0]
+    assert section.startswith("Seed 3's two architectures trained again, with the same recipe and seed, on "
+                              "images whose pixels were all moved by one fixed random permutation (seed 4, ")
+    # Dense: 2 images lost of 400, none won (McNemar p = 0.5); the CNN: 78 lost, 2 won.
+    dense_p, cnn_p = stats.binomtest(0, 2).pvalue, stats.binomtest(2, 80).pvalue
+    assert f"On permuted pixels, Dense moves by {MINUS}0.50 points only, within what the test images can " \
+           f"measure (95 % CI: " in section
+    assert f"McNemar p = {dense_p:.3g}), while CNN loses 19.00 points (95 % CI of the change: " in section
+    assert f"McNemar p = {cnn_p:.3g}".replace("e-", " × 10⁻") not in section  # written as a power of ten
+    assert ": only CNN depends on the order of the pixels." in section  # the CNN's lead was not significant
+    rows = table_rows(report, "## Spatial structure: permuted pixels")
+    accuracy = {("dense", "original"): 390, ("cnn", "original"): 396, ("dense", "permuted"): 388,
+                ("cnn", "permuted"): 320}
+
+    def cell(right):
+        interval = stats.binomtest(right, IMAGES).proportion_ci(method="wilson")
+        return f"{percent(right / IMAGES)} ({100 * interval.low:.1f}–{100 * interval.high:.1f})"
+
+    assert rows["Original order"][:2] == [cell(accuracy["dense", "original"]),
+                                          cell(accuracy["cnn", "original"])]
+    assert rows["Permuted (seed 4)"][:2] == [cell(accuracy["dense", "permuted"]),
+                                             cell(accuracy["cnn", "permuted"])]
+    assert [value.split(" (")[0] for value in rows["Permuted − original"][:2]] == [
+        f"{MINUS}0.50 points", f"{MINUS}19.00 points"]
+    assert rows["McNemar p, permuted against original"][0] == f"{dense_p:.3g}"
+    assert rows["Permuted (seed 4)"][2].startswith(f"{MINUS}17.00 points (")  # CNN − Dense, permuted
+    assert "analysis: {permuted_pixels: true, permutation_seed: 4}\n" in report
+
+
+def test_the_permuted_section_in_french(metrics, tmp_path, tiny_params):
+    set_params(tiny_params, {"analysis.permuted_pixels": True, "compare.language": "fr"})
+    write_permuted(tmp_path)
+    report = run_compare(metrics, tmp_path)
+    section = report.split(f"## Structure spatiale{NBSP}: pixels permutés\n\n")[1].split("\n## ")[0]
+    assert f"Sur des pixels permutés, le réseau dense ne varie que de {MINUS}0,50{NBSP}point, dans ce que " \
+           "les images de test peuvent mesurer" in section
+    assert f"tandis que le CNN perd 19,00{NBSP}points (IC à 95{NBSP}% de l'écart{NBSP}: " in section
+    assert section.split("\n\n")[0].endswith(f"{NBSP}: seul le CNN dépend de l'ordre des pixels.")
+    rows = table_rows(report, f"## Structure spatiale{NBSP}: pixels permutés")
+    assert rows["Permutés (graine 0)"][0].startswith(f"{french_percent(388 / IMAGES)} (")
+    assert rows["Permutés − origine"][1].startswith(f"{MINUS}19,00{NBSP}points ({MINUS}")
+
+
+def test_permuted_predictions_that_are_stale_or_on_other_images_are_refused(metrics, tmp_path, tiny_params):
+    set_params(tiny_params, {"analysis.permuted_pixels": True})
+    path = write_permuted(tmp_path)
+    path.write_text("actual,dense,cnn\n")  # what the stage writes when off: run with the flag on, not repro'd
+    with pytest.raises(PipelineError, match=f"{path} has no rows, only a header"):
+        run_compare(metrics, tmp_path)
+    frame = pd.read_csv(write_permuted(tmp_path))
+    frame.iloc[:-1].to_csv(path, index=False)
+    with pytest.raises(PipelineError, match="the predictions on permuted pixels are not on the test images"):
+        run_compare(metrics, tmp_path)
     assert not (tmp_path / "reports").exists()
