@@ -1,5 +1,6 @@
 import json
 import re
+import shutil
 
 import matplotlib.image
 import numpy as np
@@ -13,7 +14,7 @@ from dense_vs_cnn.evaluation.calibration import brier_score, expected_calibratio
 from dense_vs_cnn.evaluation.robustness import wilson_interval
 from dense_vs_cnn.evaluation.statistics import per_class_metrics
 from stages.compare import main as compare
-from tests.conftest import PROJECT, set_params
+from tests.conftest import PROJECT, TINY_PARAMS, set_params
 
 IMAGES = 400
 NNBSP, NBSP, MINUS = "\u202f", "\u00a0", "\u2212"  # narrow no-break space, no-break space, minus sign
@@ -111,8 +112,7 @@ def write_robustness(folder):
     table.to_csv(folder / "robustness.csv", index=False, float_format="%.6g")
 
 
-@pytest.fixture
-def metrics(tmp_path):
+def write_metrics(tmp_path):
     """Dense misses 10 images, the CNN 4; they share 2: 8 only the CNN gets right, 2 only Dense."""
     folder = tmp_path / "metrics"
     write_results(folder, "dense", [3, 14, 25, 36, 47, 58, 69, 70, 81, 92], 109_386, [0.96, 0.975])
@@ -121,6 +121,26 @@ def metrics(tmp_path):
     images = np.random.default_rng(0).integers(0, 256, (IMAGES, 28, 28, 1), dtype=np.uint8)
     np.save(tmp_path / "test_channel.npy", images)
     return folder
+
+
+@pytest.fixture
+def metrics(tmp_path):
+    return write_metrics(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def report_of(tmp_path_factory):
+    """{language: (report, folder)}: compare run once per language on write_metrics' files at tiny
+    params, for the tests that only read what it wrote (folder: metrics/, data/, reports/, params.yaml)."""
+    made = {}
+    for language in ("en", "fr"):
+        folder = tmp_path_factory.mktemp(f"report-{language}")
+        shutil.copy(PROJECT / "params.yaml", folder / "params.yaml")
+        set_params(folder / "params.yaml", {**TINY_PARAMS, "compare.language": language})
+        with pytest.MonkeyPatch.context() as patch:
+            patch.chdir(folder)
+            made[language] = run_compare(write_metrics(folder), folder), folder
+    return made
 
 
 def run_compare(metrics, tmp_path):
@@ -144,8 +164,9 @@ def table_rows(report, header):
             ([cell.strip() for cell in line.strip("|").split("|")] for line in lines)}
 
 
-def test_verdict_gives_the_model_ahead_interval_and_mcnemar(metrics, tmp_path, tiny_params):
-    report = run_compare(metrics, tmp_path)
+def test_verdict_gives_the_model_ahead_interval_and_mcnemar(report_of):
+    report, tmp_path = report_of["en"]
+    tiny_params = tmp_path / "params.yaml"
     verdict = report.split("\n\n")[1]
     # 8 discordant images for the CNN, 2 for Dense: p = 2 * (1 + 10 + 45) / 2**10 = 0.109375: no winner.
     assert verdict.startswith("CNN is ahead, not significantly: 99.00 % test accuracy against 97.50 % for "
@@ -181,8 +202,9 @@ def report_verdict(report):
     return report.split("\n\n")[1]
 
 
-def test_report_numbers_equal_the_metrics_files(metrics, tmp_path, tiny_params):
-    report = run_compare(metrics, tmp_path)
+def test_report_numbers_equal_the_metrics_files(report_of):
+    report, tmp_path = report_of["en"]
+    metrics = tmp_path / "metrics"
     test = json.loads((metrics / "test.json").read_text())
     rows = table_rows(report, "## Comparison")
     assert rows["Test accuracy"] == [percent(test["dense"]["accuracy"]), percent(test["cnn"]["accuracy"])]
@@ -220,8 +242,8 @@ def test_report_numbers_equal_the_metrics_files(metrics, tmp_path, tiny_params):
     assert list(cnn) == ["0 → 1", "1 → 2", "3 → 4", "4 → 5"] and cnn["1 → 2"] == ["1", "1"]
 
 
-def test_every_image_link_is_a_real_png(metrics, tmp_path, tiny_params):
-    report = run_compare(metrics, tmp_path)
+def test_every_image_link_is_a_real_png(report_of):
+    report, tmp_path = report_of["en"]
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)
     assert links == ["figures/learning_curves.png", "figures/confusion_matrices.png", "figures/errors.png",
                      "figures/disagreements.png", "figures/reliability.png",
@@ -240,9 +262,9 @@ def test_rerun_gives_identical_bytes(metrics, tmp_path, tiny_params):
     assert {path.name: path.read_bytes() for path in (tmp_path / "reports" / "figures").iterdir()} == pictures
 
 
-def test_french_report_numbers_equal_the_metrics_files_in_french(metrics, tmp_path, tiny_params):
-    set_params(tiny_params, {"compare.language": "fr"})
-    report = run_compare(metrics, tmp_path)
+def test_french_report_numbers_equal_the_metrics_files_in_french(report_of):
+    report, tmp_path = report_of["fr"]
+    metrics, tiny_params = tmp_path / "metrics", tmp_path / "params.yaml"
     models = ("dense", "cnn")
     test = json.loads((metrics / "test.json").read_text())
     scores = json.loads((tmp_path / "data" / "scores.json").read_text())["3"]
@@ -309,9 +331,8 @@ def test_french_report_numbers_equal_the_metrics_files_in_french(metrics, tmp_pa
     assert "## Reproductibilité" in report and f"Versions{NBSP}: Python `" in report
 
 
-def test_french_report_holds_no_english_formatted_number(metrics, tmp_path, tiny_params):
-    set_params(tiny_params, {"compare.language": "fr"})
-    report = run_compare(metrics, tmp_path)
+def test_french_report_holds_no_english_formatted_number(report_of):
+    report = report_of["fr"][0]
     # Code is not prose: the params block, file names, digests and versions stay as written.
     prose = re.sub(r"`[^`\n]*`", "", re.sub(r"```.*?```", "", report, flags=re.DOTALL))
     assert "| Exactitude sur le jeu de test " in prose and "est en tête" in prose  # text and tables are left
@@ -381,8 +402,8 @@ def test_every_seeds_scores_are_checked(metrics, tmp_path, tiny_params):
         run_compare(metrics, tmp_path)
 
 
-def test_one_seed_says_what_the_verdict_leaves_out(metrics, tmp_path, tiny_params):
-    verdict = run_compare(metrics, tmp_path).split("\n\n")[1]
+def test_one_seed_says_what_the_verdict_leaves_out(report_of):
+    verdict = report_of["en"][0].split("\n\n")[1]
     assert verdict.endswith("This verdict covers the sampling of the test images only, not the randomness of "
                             "training: each model was trained once, with seed 3. "
                             "`dvc exp run -S 'seeds=[0,1,2,3,4]'` measures it too, by training each model "
@@ -445,8 +466,9 @@ def first_seed_probabilities(tmp_path, name):
     return np.load(tmp_path / "data" / "probabilities" / f"{name}_seed3.npy", allow_pickle=False)
 
 
-def test_calibration_numbers_are_those_of_the_saved_probabilities(metrics, tmp_path, tiny_params):
-    report = run_compare(metrics, tmp_path)
+def test_calibration_numbers_are_those_of_the_saved_probabilities(report_of):
+    report, tmp_path = report_of["en"]
+    metrics = tmp_path / "metrics"
     actual = pd.read_csv(metrics / "dense_predictions.csv")["actual"].to_numpy()
     rows = table_rows(report, "## Calibration")
     comparison = table_rows(report, "## Comparison")
@@ -488,9 +510,8 @@ def test_the_verdict_says_which_model_is_better_calibrated_only_when_clearly(met
     assert "which includes 0." in report
 
 
-def test_french_calibration_reads_as_french(metrics, tmp_path, tiny_params):
-    set_params(tiny_params, {"compare.language": "fr"})
-    report = run_compare(metrics, tmp_path)
+def test_french_calibration_reads_as_french(report_of):
+    report, tmp_path = report_of["fr"]
     assert report.split("\n\n")[2].startswith(
         f"Le CNN est mieux calibré{NBSP}: une erreur de calibration attendue de 0,00{NBSP}%, contre "
         f"2,49{NBSP}% pour le réseau dense, ")
@@ -599,9 +620,8 @@ def with_interval(correct, language="en"):
     return f"{french_percent(correct / 200)} ({french(low, 1)}–{french(high, 1)})"
 
 
-def test_robustness_section_says_which_model_loses_less_and_shows_the_csv_numbers(metrics, tmp_path,
-                                                                                 tiny_params):
-    report = run_compare(metrics, tmp_path)
+def test_robustness_section_says_which_model_loses_less_and_shows_the_csv_numbers(report_of):
+    report = report_of["en"][0]
     section = report.split("## Robustness: transformed test images\n\n")[1].split("\n## ")[0]
     intro = section.split("\n\n")[0]
     assert intro.startswith("Seed 3's models on transformed copies of 200 test images drawn at random "
@@ -631,9 +651,8 @@ def test_robustness_section_says_which_model_loses_less_and_shows_the_csv_number
     assert "  images: 1000\n  seed: 0\n" in report
 
 
-def test_robustness_section_in_french(metrics, tmp_path, tiny_params):
-    set_params(tiny_params, {"compare.language": "fr"})
-    report = run_compare(metrics, tmp_path)
+def test_robustness_section_in_french(report_of):
+    report = report_of["fr"][0]
     header = f"## Robustesse{NBSP}: images de test transformées"
     section = report.split(f"{header}\n\n")[1].split("\n## ")[0]
     assert section.startswith("Les modèles de la graine 3, évalués sur des copies transformées de 200 images")
