@@ -18,25 +18,13 @@ import pandas as pd
 
 from dense_vs_cnn.core.checks import COUNT, FRACTION, Rule, check_table
 from dense_vs_cnn.core.errors import PipelineError
-from dense_vs_cnn.evaluation.statistics import normal_quantile
+from dense_vs_cnn.evaluation.statistics import wilson_interval
 from dense_vs_cnn.evaluation.transforms import TRANSFORMS, draw
 
 COLUMNS = ["transform", "severity", "model", "images", "correct", "accuracy", "low", "high"]
 # Images per call to a model: a Keras predict call costs a few hundred ms whatever its size,
 # so the copies go in together, up to this many (160 MB of 28x28 float32).
 IMAGES_PER_CALL = 50_000
-
-
-def wilson_interval(correct, total, confidence=0.95):
-    """The Wilson score interval of the proportion correct / total (arrays or numbers): unlike
-    p ± z·se it stays within [0, 1] and does not shrink to nothing at 0 or 100 %."""
-    z = normal_quantile(confidence)
-    correct, total = np.asarray(correct, dtype=float), np.asarray(total, dtype=float)
-    share = correct / total
-    centre = (share + z**2 / (2 * total)) / (1 + z**2 / total)
-    half = z * np.sqrt(share * (1 - share) / total + z**2 / (4 * total**2)) / (1 + z**2 / total)
-    # exactly 0 and 1 at the ends, where rounding would leave 1e-17 and 0.9999999999999999
-    return np.where(correct == 0, 0.0, centre - half), np.where(correct == total, 1.0, centre + half)
 
 
 def middle(levels):
@@ -81,7 +69,7 @@ def score_transformed(predictors, images, labels, levels, drawn):
             for transform, values in levels.items() for level in sorted([0, *values]) for name in predictors]
     table = pd.DataFrame(rows, columns=COLUMNS[:5])
     table["accuracy"] = table["correct"] / table["images"]
-    table["low"], table["high"] = wilson_interval(table["correct"], table["images"])
+    table["low"], table["high"] = zip(*map(wilson_interval, table["correct"], table["images"]), strict=True)
     return table
 
 

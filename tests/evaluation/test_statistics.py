@@ -144,6 +144,7 @@ def test_most_confused_ranks_one_model_by_its_own_counts_and_keeps_ties_at_the_c
     (8, 10, (0.4902, 0.9433)),
     (0, 10, (0.0, 0.2775)),  # z²/(n + z²): never below 0, unlike the normal approximation
     (10, 10, (0.7225, 1.0)),
+    (8, 10, (0.4902, 0.9433)),  # Newcombe 1998, table I
     (1113, 1135, (0.9708, 0.9872)),  # Dense's recall on the 1s of the committed report
 ])
 def test_wilson_interval_matches_hand_computed_values(successes, trials, expected):

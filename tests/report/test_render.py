@@ -288,13 +288,15 @@ def robustness_of(counts, images=100):
     """A Robustness of Dense and CNN from {(transform, severity): (Dense, CNN) images right}."""
     import pandas as pd
 
-    from dense_vs_cnn.evaluation.robustness import Robustness, wilson_interval
+    from dense_vs_cnn.evaluation.robustness import Robustness
+    from dense_vs_cnn.evaluation.statistics import wilson_interval
 
     rows = [(transform, level, name, images, right) for (transform, level), both in counts.items()
             for name, right in zip(("dense", "cnn"), both, strict=True)]
     table = pd.DataFrame(rows, columns=["transform", "severity", "model", "images", "correct"])
     table["accuracy"] = table["correct"] / images
-    table["low"], table["high"] = wilson_interval(table["correct"], images)
+    bounds = [wilson_interval(correct, images) for correct in table["correct"]]
+    table["low"], table["high"] = zip(*bounds, strict=True)
     return Robustness(table=table, models=("dense", "cnn"), seed=0)
 
 

@@ -11,8 +11,7 @@ from scipy import stats
 
 from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.evaluation.calibration import brier_score, expected_calibration_error, log_loss
-from dense_vs_cnn.evaluation.robustness import wilson_interval
-from dense_vs_cnn.evaluation.statistics import per_class_metrics
+from dense_vs_cnn.evaluation.statistics import per_class_metrics, wilson_interval
 from stages.compare import main as compare
 from tests.conftest import PROJECT, TINY_PARAMS, set_params
 
@@ -108,7 +107,7 @@ def write_robustness(folder):
                      for name, count in zip(("dense", "cnn"), counts, strict=True)]
     table = pd.DataFrame(rows, columns=["transform", "severity", "model", "images", "correct"])
     table["accuracy"] = table["correct"] / table["images"]
-    table["low"], table["high"] = wilson_interval(table["correct"], table["images"])
+    table["low"], table["high"] = zip(*map(wilson_interval, table["correct"], table["images"]), strict=True)
     table.to_csv(folder / "robustness.csv", index=False, float_format="%.6g")
 
 
