@@ -6,7 +6,8 @@
 - `paired_bootstrap_interval`: how precisely the test set measures that gap.
 - `t_interval`: the mean of a few numbers (one gap per seed), its interval and p-value.
 - `sign_test`: how unlikely "ahead on N of M" is if neither model is better.
-- `wilson_interval`: how precisely a share of images (a class's recall, an accuracy under a transform) is measured.
+- `wilson_interval`: how precisely a share of images is measured (a class's recall, an accuracy
+  under a transform).
 - `holm`: p-values adjusted for testing several hypotheses at once (one per class).
 """
 
