@@ -211,14 +211,14 @@ def main():
 
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        print("1/4 notebook script ...", flush=True)
+        print("1/7 notebook script ...", flush=True)
         seconds, peaks, output = measure([sys.executable, "benchmarks/notebook.py", mirror], PROJECT, env)
         notebook = json.loads(output.strip().splitlines()[-1])
         accuracy = {"dense": notebook["dense_accuracy"], "cnn": notebook["cnn_accuracy"]}
         results["notebook"] = {"seconds": seconds, "peak_rss": peaks, "accuracy": accuracy}
         print(f"    {seconds:.1f} s, {notebook}", flush=True)
 
-        print("2/4 dvc repro, clean workspace, default params ...", flush=True)
+        print("2/7 dvc repro, clean workspace, default params ...", flush=True)
         repo = make_pipeline_repo(scratch / "default", overrides={})
         seconds, peaks, _ = measure(dvc, repo, env)
         results["pipeline"] = {"seconds": seconds, "peak_rss": peaks,
@@ -227,7 +227,7 @@ def main():
                                "disk": disk_usage(repo / "data", repo / "models", repo / ".dvc" / "cache")}
         print(f"    {seconds:.1f} s", flush=True)
 
-        print("3/4 no-op dvc repro ...", flush=True)
+        print("3/7 no-op dvc repro ...", flush=True)
         results["noop"] = {"seconds": measure(dvc, repo, env)[0]}
         results["inference_seconds"] = inference_seconds(repo)
 
