@@ -149,7 +149,7 @@ def fit_rates(repo):
         network = keras.saving.load_model(repo / "models" / f"seed-{seed}" / f"{model}.keras", safe_mode=True)
         flops = model_costs(network)["training_flops"]
         seconds, epochs = timing["train_seconds"], timing["epochs"]
-        rates[model] = {"seconds": seconds, "epochs": epochs,
+        rates[model] = {"seconds": seconds, "epochs": epochs, "training_flops": flops, "examples": examples,
                         "gflops": gflops_per_second(flops, examples, epochs, seconds)}
     return rates
 
@@ -232,6 +232,12 @@ def main():
         results["inference_seconds"] = inference_seconds(repo)
 
         results["pipeline"]["fit"] = fit_rates(repo)
+        # The notebook script trains the same two architectures on the same 54,000 images, 5 epochs.
+        results["notebook"]["fit"] = {
+            model: {"seconds": notebook[f"{model}_fit_seconds"], "epochs": 5,
+                    "gflops": gflops_per_second(fit["training_flops"], fit["examples"], 5,
+                                                notebook[f"{model}_fit_seconds"])}
+            for model, fit in results["pipeline"]["fit"].items()}
 
         print("4/7 dvc repro, clean workspace, fast setting, one seed ...", flush=True)
         fast_repo = make_pipeline_repo(scratch / "fast", overrides=fast)
@@ -243,8 +249,8 @@ def main():
 
         print("5/7 dvc repro, clean workspace, fast setting, seeds [0, 1, 2] ...", flush=True)
         seeds_repo = make_pipeline_repo(scratch / "fast-seeds", overrides={**fast, "seeds": [0, 1, 2]})
-        seconds, _, _ = measure(dvc, seeds_repo, env)
-        results["fast_seeds"] = {"seconds": seconds, "seeds": [0, 1, 2],
+        seconds, peaks, _ = measure(dvc, seeds_repo, env)
+        results["fast_seeds"] = {"seconds": seconds, "peak_rss": peaks, "seeds": [0, 1, 2],
                                  "accuracy": seed_accuracies(seeds_repo)}
         print(f"    {seconds:.1f} s", flush=True)
 
@@ -289,7 +295,8 @@ def print_table(results):
     roofline = results["roofline"]
     print("  matmul roofline, 2048 x 2048 in TensorFlow: " + ", ".join(
         f"{dtype} {rate:.0f} GFLOP/s" for dtype, rate in roofline.items()))
-    for key, label in (("pipeline", "default"), ("fast", "fast"), ("fast_float32", "fast, float32")):
+    for key, label in (("notebook", "notebook"), ("pipeline", "default"), ("fast", "fast"),
+                       ("fast_float32", "fast, float32")):
         print(f"  {label:<14}" + "   ".join(
             f"{model} {fit['seconds']:.1f} s / {fit['epochs']} ep = {fit['gflops']:.0f} GFLOP/s"
             for model, fit in results[key]["fit"].items()))
