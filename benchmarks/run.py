@@ -4,10 +4,17 @@ Runs, in order, on the same local MNIST mirror:
   1. benchmarks/notebook.py, the notebook as one plain script (the baseline);
   2. `dvc repro` from a clean workspace (a fresh copy of the project) at default params;
   3. a second, no-op `dvc repro`;
-  4. `dvc repro` from a clean workspace with the fast setting (benchmarks/fast.yaml);
+  4. `dvc repro` from a clean workspace with the fast setting (benchmarks/fast.yaml), one seed;
+  5. the same with `seeds: [0, 1, 2]`, in another clean workspace: the fast recipe's accuracy
+     as a mean over three seeds (a single seed can be lucky);
+  6. the fast setting with `precision: float32` for both models (what a CPU without bfloat16
+     gets), one seed;
+  7. a 2048 x 2048 matrix product in TensorFlow, float32 and (where the CPU has AVX512_BF16
+     or AMX) bfloat16: the machine's roofline for dense arithmetic, in this invocation;
 then prints wall times and their ratios to the baseline, test accuracies, peak RSS per
-stage (sampled every 50 ms), disk used by data/, models/ and the DVC cache, and the
-inference time of each model on the test set.
+stage (sampled every 50 ms), each model's fit against the floating-point work it did
+(GFLOP/s, from dense_vs_cnn/model/costs.py) beside that roofline, disk used by data/,
+models/ and the DVC cache, and the inference time of each model on the test set.
 
 Peak memory comes from psutil, which DVC requires (no extra to install).
 Usage: python benchmarks/run.py [--mirror ../shared/data/mnist] [--json results.json]
@@ -15,6 +22,7 @@ Usage: python benchmarks/run.py [--mirror ../shared/data/mnist] [--json results.
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -104,6 +112,72 @@ def fit_seconds(repo):
             ["train_seconds"] for model in ("dense", "cnn")}
 
 
+def mean_and_sd(values):
+    """(mean, sample standard deviation) of a list of numbers; sd 0 for a single value."""
+    mean = sum(values) / len(values)
+    if len(values) < 2:
+        return mean, 0.0
+    return mean, (sum((value - mean) ** 2 for value in values) / (len(values) - 1)) ** 0.5
+
+
+def seed_accuracies(repo):
+    """{model: [test accuracy of each seed]} from data/scores.json, in params.yaml's seed order."""
+    scores = json.loads((repo / "data" / "scores.json").read_text())
+    seeds = load_params(repo / "params.yaml").seeds
+    return {model: [scores[str(seed)][model]["accuracy"] for seed in seeds] for model in ("dense", "cnn")}
+
+
+def gflops_per_second(training_flops, examples, epochs, seconds):
+    """Floating-point work of a fit per second, in GFLOP/s: training FLOPs per image (forward and
+    backward, costs.py) x images per epoch x epochs / seconds. The validation passes are left out
+    (about 4 % more work on MNIST's 6,000 validation images)."""
+    return training_flops * examples * epochs / seconds / 1e9
+
+
+def fit_rates(repo):
+    """{model: {"seconds", "epochs", "gflops"}} of the first seed's fits (timings/ JSON, costs.py)."""
+    import keras
+
+    from dense_vs_cnn.core.files import load_array
+    from dense_vs_cnn.model.costs import model_costs
+
+    seed = load_params(repo / "params.yaml").seeds[0]
+    examples = len(load_array(repo / "data" / "prepared" / "train_labels.npy"))
+    rates = {}
+    for model in ("dense", "cnn"):
+        timing = json.loads((repo / "timings" / f"seed-{seed}" / f"{model}_train.json").read_text())
+        network = keras.saving.load_model(repo / "models" / f"seed-{seed}" / f"{model}.keras", safe_mode=True)
+        flops = model_costs(network)["training_flops"]
+        seconds, epochs = timing["train_seconds"], timing["epochs"]
+        rates[model] = {"seconds": seconds, "epochs": epochs, "training_flops": flops, "examples": examples,
+                        "gflops": gflops_per_second(flops, examples, epochs, seconds)}
+    return rates
+
+
+def matmul_roofline(size=2048, repeats=20):
+    """{dtype: GFLOP/s} of a size x size matrix product in TensorFlow (best of `repeats`, after a
+    warm-up): float32 always, bfloat16 where the CPU has AVX512_BF16 or AMX (or on a GPU)."""
+    import tensorflow as tf
+
+    dtypes = [tf.float32]
+    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    if "avx512_bf16" in flags or "amx_bf16" in flags or tf.config.list_physical_devices("GPU"):
+        dtypes.append(tf.bfloat16)
+    rates = {}
+    for dtype in dtypes:
+        a = tf.cast(tf.random.stateless_normal((size, size), seed=(0, 1)), dtype)
+        b = tf.cast(tf.random.stateless_normal((size, size), seed=(0, 2)), dtype)
+        product = tf.function(tf.matmul)
+        product(a, b).numpy()
+        best = math.inf
+        for _ in range(repeats):
+            start = time.perf_counter()
+            product(a, b).numpy()
+            best = min(best, time.perf_counter() - start)
+        rates[dtype.name] = 2 * size**3 / best / 1e9
+    return rates
+
+
 def inference_seconds(repo):
     """Seconds for the first seed's models to predict the 10,000 test images (after one warm-up call)."""
     import keras
@@ -137,14 +211,14 @@ def main():
 
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        print("1/4 notebook script ...", flush=True)
+        print("1/7 notebook script ...", flush=True)
         seconds, peaks, output = measure([sys.executable, "benchmarks/notebook.py", mirror], PROJECT, env)
         notebook = json.loads(output.strip().splitlines()[-1])
         accuracy = {"dense": notebook["dense_accuracy"], "cnn": notebook["cnn_accuracy"]}
         results["notebook"] = {"seconds": seconds, "peak_rss": peaks, "accuracy": accuracy}
         print(f"    {seconds:.1f} s, {notebook}", flush=True)
 
-        print("2/4 dvc repro, clean workspace, default params ...", flush=True)
+        print("2/7 dvc repro, clean workspace, default params ...", flush=True)
         repo = make_pipeline_repo(scratch / "default", overrides={})
         seconds, peaks, _ = measure(dvc, repo, env)
         results["pipeline"] = {"seconds": seconds, "peak_rss": peaks,
@@ -153,16 +227,44 @@ def main():
                                "disk": disk_usage(repo / "data", repo / "models", repo / ".dvc" / "cache")}
         print(f"    {seconds:.1f} s", flush=True)
 
-        print("3/4 no-op dvc repro ...", flush=True)
+        print("3/7 no-op dvc repro ...", flush=True)
         results["noop"] = {"seconds": measure(dvc, repo, env)[0]}
         results["inference_seconds"] = inference_seconds(repo)
 
-        print("4/4 dvc repro, clean workspace, fast setting ...", flush=True)
+        results["pipeline"]["fit"] = fit_rates(repo)
+        # The notebook script trains the same two architectures on the same 54,000 images, 5 epochs.
+        results["notebook"]["fit"] = {
+            model: {"seconds": notebook[f"{model}_fit_seconds"], "epochs": 5,
+                    "gflops": gflops_per_second(fit["training_flops"], fit["examples"], 5,
+                                                notebook[f"{model}_fit_seconds"])}
+            for model, fit in results["pipeline"]["fit"].items()}
+
+        print("4/7 dvc repro, clean workspace, fast setting, one seed ...", flush=True)
         fast_repo = make_pipeline_repo(scratch / "fast", overrides=fast)
         seconds, peaks, _ = measure(dvc, fast_repo, env)
         results["fast"] = {"seconds": seconds, "peak_rss": peaks,
                            "accuracy": accuracies(fast_repo),
-                           "fit_seconds": fit_seconds(fast_repo)}
+                           "fit_seconds": fit_seconds(fast_repo), "fit": fit_rates(fast_repo)}
+        print(f"    {seconds:.1f} s", flush=True)
+
+        print("5/7 dvc repro, clean workspace, fast setting, seeds [0, 1, 2] ...", flush=True)
+        seeds_repo = make_pipeline_repo(scratch / "fast-seeds", overrides={**fast, "seeds": [0, 1, 2]})
+        seconds, peaks, _ = measure(dvc, seeds_repo, env)
+        results["fast_seeds"] = {"seconds": seconds, "peak_rss": peaks, "seeds": [0, 1, 2],
+                                 "accuracy": seed_accuracies(seeds_repo)}
+        print(f"    {seconds:.1f} s", flush=True)
+
+        print("6/7 dvc repro, clean workspace, fast setting in float32 ...", flush=True)
+        float32 = {**fast, "train_dense.precision": "float32", "train_cnn.precision": "float32"}
+        float32_repo = make_pipeline_repo(scratch / "fast-float32", overrides=float32)
+        seconds, peaks, _ = measure(dvc, float32_repo, env)
+        results["fast_float32"] = {"seconds": seconds, "peak_rss": peaks,
+                                   "accuracy": accuracies(float32_repo),
+                                   "fit_seconds": fit_seconds(float32_repo), "fit": fit_rates(float32_repo)}
+        print(f"    {seconds:.1f} s", flush=True)
+
+        print("7/7 matmul roofline ...", flush=True)
+        results["roofline"] = matmul_roofline()
 
     print_table(results)
     if args.json:
@@ -173,14 +275,32 @@ def print_table(results):
     baseline = results["notebook"]["seconds"]
     print(f"\n{'run':<28}{'wall s':>9}{'ratio':>8}{'dense acc':>11}{'cnn acc':>9}{'peak RSS GiB':>14}")
     for key, label in (("notebook", "notebook script"), ("pipeline", "dvc repro (clean)"),
-                       ("noop", "dvc repro (no-op)"), ("fast", "dvc repro, fast setting")):
+                       ("noop", "dvc repro (no-op)"), ("fast", "dvc repro, fast setting"),
+                       ("fast_float32", "fast setting, float32"), ("fast_seeds", "fast, seeds [0, 1, 2]")):
         run = results[key]
         accuracy = run.get("accuracy", {})
+        if key == "fast_seeds":  # the mean over the seeds
+            accuracy = {model: mean_and_sd(values)[0] for model, values in accuracy.items()}
         rss = max([stage["rss"] for stage in run.get("peak_rss", {}).values()] or [0]) / GIB
         print(f"{label:<28}{run['seconds']:>9.1f}{run['seconds'] / baseline:>8.2f}"
               f"{accuracy.get('dense', float('nan')):>11.4f}{accuracy.get('cnn', float('nan')):>9.4f}"
               f"{rss:>14.2f}")
-    for key in ("pipeline", "fast"):
+    seeds = results["fast_seeds"]
+    print(f"\nfast setting over seeds {seeds['seeds']} (mean ± sd of the test accuracy):")
+    for model, values in seeds["accuracy"].items():
+        mean, sd = mean_and_sd(values)
+        each = ", ".join(f"{value:.4f}" for value in values)
+        print(f"  {model:<6} {100 * mean:.2f} % ± {100 * sd:.2f}  ({each})")
+    print("\nfit against the work done (training FLOPs x images x epochs / fit seconds):")
+    roofline = results["roofline"]
+    print("  matmul roofline, 2048 x 2048 in TensorFlow: " + ", ".join(
+        f"{dtype} {rate:.0f} GFLOP/s" for dtype, rate in roofline.items()))
+    for key, label in (("notebook", "notebook"), ("pipeline", "default"), ("fast", "fast"),
+                       ("fast_float32", "fast, float32")):
+        print(f"  {label:<14}" + "   ".join(
+            f"{model} {fit['seconds']:.1f} s / {fit['epochs']} ep = {fit['gflops']:.0f} GFLOP/s"
+            for model, fit in results[key]["fit"].items()))
+    for key in ("pipeline", "fast", "fast_float32"):
         print(f"\n{key}: seconds and peak RSS per stage")
         for stage, figures in results[key]["peak_rss"].items():
             print(f"  {stage:<12}{figures['seconds']:>7.1f} s{figures['rss'] / GIB:>7.2f} GiB")

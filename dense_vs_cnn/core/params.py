@@ -207,13 +207,29 @@ class Training(Section):
     optimizer: one_of(OPTIMIZERS)
     learning_rate: PositiveNumber
     learning_rate_schedule: one_of(SCHEDULES)
+    # The first fraction of the steps raises the rate linearly from 0 to learning_rate, then the
+    # cosine decays it to 0 (warm-up + decay, a one-cycle schedule); 0: no warm-up.
+    warmup_fraction: rule(Number, "a number from 0 (no warm-up) to below 1", ge=0, lt=1)
     loss: one_of(LOSSES)
+    # Trains towards 1 - label_smoothing on the true class and the rest spread evenly over the
+    # classes (Szegedy et al. 2016); 0: the plain one-hot targets.
+    label_smoothing: rule(Number, "a number from 0 (none) to below 1", ge=0, lt=1)
     # Keras' progress bar grows with it (2**31 - 1 writes a 4 GB line); 64 already saves most overhead.
     steps_per_execution: int_up_to(1000, "more saves nothing and floods the progress bar")
     precision: one_of(PRECISIONS)
 
 
 TRAINING_KEYS = tuple(Training.model_fields)
+
+
+def _warmup_needs_cosine(name, section):
+    """A warm-up ramps up to the rate the cosine then decays: a constant rate has no schedule to start."""
+    if section.warmup_fraction and section.learning_rate_schedule != "cosine":
+        raise PipelineError(
+            f"params.yaml: {name}.warmup_fraction = {shown(section.warmup_fraction)} needs "
+            f"{name}.learning_rate_schedule = cosine, not {section.learning_rate_schedule}: "
+            "set the schedule to cosine, or warmup_fraction to 0"
+        )
 
 
 # The architectures as dense_vs_cnn/model/architectures.py builds them, checked before any
@@ -295,6 +311,7 @@ class TrainDense(Training, DenseArchitecture):
     @model_validator(mode="after")
     def _fits(self):
         _fits_in_memory("train_dense", self, ["units"], dense_parameters(self.units))
+        _warmup_needs_cosine("train_dense", self)
         return self
 
 
@@ -303,6 +320,7 @@ class TrainCnn(Training, CnnArchitecture):
     def _fits(self):
         count = cnn_parameters(self.filters, self.kernel_size, self.pool_size, self.dense_units)
         _fits_in_memory("train_cnn", self, ["filters", "dense_units"], count)
+        _warmup_needs_cosine("train_cnn", self)
         return self
 
 

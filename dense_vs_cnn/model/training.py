@@ -19,14 +19,31 @@ from dense_vs_cnn.model.architectures import ARCHITECTURES
 from dense_vs_cnn.model.distribute import distribution_strategy
 
 
-def make_learning_rate(rate, schedule, total_steps):
-    """The optimizer's learning rate: constant, or decayed along a cosine to 0 at the end."""
+def make_learning_rate(rate, schedule, total_steps, warmup_fraction=0):
+    """The optimizer's learning rate: constant, or decayed along a cosine to 0 at the end.
+
+    With `warmup_fraction` (cosine only, core/params.py checks it), the first
+    round(warmup_fraction * total_steps) steps raise the rate linearly from 0 to `rate`, and the
+    cosine decays it over the steps left: warm-up + decay, a one-cycle schedule.
+    """
     rate = float(rate)  # params.yaml may say `1`: Keras takes a float only
+    if warmup_fraction:
+        warmup = round(warmup_fraction * total_steps)
+        return keras.optimizers.schedules.CosineDecay(
+            0.0, decay_steps=max(total_steps - warmup, 1), warmup_target=rate, warmup_steps=warmup)
     schedules = {
         "constant": lambda: rate,
         "cosine": lambda: keras.optimizers.schedules.CosineDecay(rate, decay_steps=total_steps),
     }
     return schedules[schedule]()
+
+
+def make_loss(loss, label_smoothing):
+    """The loss Keras compiles: its name, or with label smoothing the categorical cross-entropy that
+    smooths (on one-hot labels, which `fit` makes; the sparse loss has no smoothing)."""
+    if not label_smoothing:
+        return loss
+    return keras.losses.CategoricalCrossentropy(label_smoothing=float(label_smoothing))
 
 
 def compile_model(model, optimizer, learning_rate, loss, steps_per_execution):
@@ -41,16 +58,18 @@ def compile_model(model, optimizer, learning_rate, loss, steps_per_execution):
     )
 
 
-def fit(model, train, val, *, epochs, batch_size, loss):
+def fit(model, train, val, *, epochs, batch_size, one_hot):
     """Train on `train` = (images, labels), validate on `val`.
 
     Returns (history, seconds): one row per epoch, numbered from 1 as the report does,
     with the training and validation accuracy and loss. A loss that becomes NaN or
     infinite stops the training at that batch (TerminateOnNaN): every later update would
     be NaN too.
+    `one_hot`: give the loss one-hot labels (the notebook's categorical cross-entropy, and
+    label smoothing) rather than class numbers.
     """
     (train_images, train_labels), (val_images, val_labels) = train, val
-    if loss == "categorical_crossentropy":  # the notebook's one-hot labels
+    if one_hot:
         train_labels = keras.utils.to_categorical(train_labels, model.output_shape[-1])
         val_labels = keras.utils.to_categorical(val_labels, model.output_shape[-1])
     start = time.perf_counter()
@@ -100,9 +119,11 @@ def train(architecture, settings, train, val, *, num_classes, seed, distribution
     with strategy.scope():  # variables are created (mirrored) where the strategy says
         model = ARCHITECTURES[architecture](train[0].shape[1:], num_classes, **layer_settings)
         learning_rate = make_learning_rate(settings.learning_rate, settings.learning_rate_schedule,
-                                           total_steps)
-        compile_model(model, settings.optimizer, learning_rate, settings.loss, steps_per_execution)
+                                           total_steps, settings.warmup_fraction)
+        compile_model(model, settings.optimizer, learning_rate,
+                      make_loss(settings.loss, settings.label_smoothing), steps_per_execution)
+    one_hot = settings.loss == "categorical_crossentropy" or bool(settings.label_smoothing)
     history, seconds = fit(model, train, val, epochs=settings.epochs, batch_size=settings.batch_size,
-                           loss=settings.loss)
+                           one_hot=one_hot)
     check_converged(history, settings.learning_rate)
     return model, history, seconds

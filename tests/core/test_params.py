@@ -144,6 +144,11 @@ def test_unknown_section_suggests_the_closest(tmp_path, params):
         ("compare", "language", "de", "one of: en, fr"),
         ("data", "dataset", "cifar", "one of: mnist, fashion_mnist"),
         ("train", "distribution", "horovod", "one of: auto, none"),
+        ("train_cnn", "warmup_fraction", 1, r"a number from 0 \(no warm-up\) to below 1"),
+        ("train_dense", "warmup_fraction", -0.1, r"a number from 0 \(no warm-up\) to below 1"),
+        ("train_cnn", "label_smoothing", 1.0, r"a number from 0 \(none\) to below 1"),
+        ("train_dense", "label_smoothing", "0.1", r"a number from 0 \(none\) to below 1"),
+        ("train_cnn", "label_smoothing", float("nan"), r"a number from 0 \(none\) to below 1"),
     ],
 )
 def test_bad_values_name_the_key_and_what_is_allowed(tmp_path, params, section, key, value, expected):
@@ -163,6 +168,23 @@ def test_bad_values_name_the_key_and_what_is_allowed(tmp_path, params, section, 
 def test_values_are_strict_nothing_is_converted(tmp_path, replace, expected):
     with pytest.raises(PipelineError, match=expected):
         load_params(write_text(tmp_path, edited(replace)))
+
+
+@pytest.mark.parametrize("section", ["train_dense", "train_cnn"])
+def test_a_warm_up_needs_the_cosine_schedule_it_ramps_up_to(tmp_path, params, section):
+    params[section]["warmup_fraction"] = 0.1
+    with pytest.raises(PipelineError, match=rf"^params.yaml: {section}.warmup_fraction = 0.1 needs "
+                                            rf"{section}.learning_rate_schedule = cosine, not constant"):
+        load_params(write(tmp_path, params))
+    params[section]["learning_rate_schedule"] = "cosine"
+    assert getattr(load_params(write(tmp_path, params)), section).warmup_fraction == 0.1
+
+
+def test_the_new_recipe_keys_default_to_the_notebook_recipe():
+    """No warm-up, no label smoothing: the default run trains exactly what it trained before them."""
+    params = load_params(PROJECT / "params.yaml")
+    for section in (params.train_dense, params.train_cnn):
+        assert section.warmup_fraction == 0 and section.label_smoothing == 0
 
 
 def test_a_number_keeps_its_type():

@@ -5,7 +5,7 @@ import pytest
 
 from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.core.params import SCHEDULES, TrainDense
-from dense_vs_cnn.model.training import make_learning_rate, train
+from dense_vs_cnn.model.training import make_learning_rate, make_loss, train
 
 
 def test_schedules_offered_in_params_are_the_ones_training_knows():
@@ -18,9 +18,34 @@ def test_schedules_offered_in_params_are_the_ones_training_knows():
     assert isinstance(make_learning_rate(1, "constant", total_steps=10), float)
 
 
+def test_a_warm_up_ramps_the_rate_up_linearly_then_the_cosine_decays_it_to_zero():
+    """100 steps, 10 % warm-up: 0 at step 0, half the rate at step 5, the full rate at step 10, half
+    of it again half-way through the 90 decaying steps (cosine), 0 at the end."""
+    rate = make_learning_rate(0.004, "cosine", total_steps=100, warmup_fraction=0.1)
+    for step, expected in ((0, 0.0), (5, 0.002), (10, 0.004), (55, 0.002), (100, 0.0)):
+        assert float(rate(step)) == pytest.approx(expected, abs=1e-9), step
+    # No warm-up is the plain cosine the fast setting always had.
+    plain = make_learning_rate(0.004, "cosine", total_steps=100, warmup_fraction=0)
+    assert float(plain(0)) == pytest.approx(0.004) and float(plain(50)) == pytest.approx(0.002)
+
+
+def test_label_smoothing_smooths_the_targets_and_zero_keeps_the_loss_by_name():
+    assert make_loss("sparse_categorical_crossentropy", 0) == "sparse_categorical_crossentropy"
+    loss = make_loss("sparse_categorical_crossentropy", 0.1)
+    one_hot, predicted = np.eye(10, dtype=np.float32)[[3]], np.full((1, 10), 0.1, dtype=np.float32)
+    # Targets 0.91 on the true class and 0.01 on the others: the cross-entropy of the uniform
+    # prediction is still -log(0.1), whatever the targets.
+    assert float(loss(one_hot, predicted)) == pytest.approx(-np.log(0.1), rel=1e-5)
+    confident = np.eye(10, dtype=np.float32)[[3]] * 0.9 + 0.01
+    targets = one_hot * 0.9 + 0.01
+    assert float(loss(one_hot, confident)) == pytest.approx(float(-(targets * np.log(confident)).sum()),
+                                                           rel=1e-5)
+
+
 SETTINGS = {"units": [8], "activation": "relu", "epochs": 2, "batch_size": 8, "optimizer": "adam",
-            "learning_rate": 0.001, "learning_rate_schedule": "constant",
-            "loss": "sparse_categorical_crossentropy", "steps_per_execution": 1, "precision": "float32"}
+            "learning_rate": 0.001, "learning_rate_schedule": "constant", "warmup_fraction": 0,
+            "loss": "sparse_categorical_crossentropy", "label_smoothing": 0, "steps_per_execution": 1,
+            "precision": "float32"}
 
 
 def test_train_builds_the_named_architecture_and_numbers_epochs_from_one():
@@ -32,6 +57,19 @@ def test_train_builds_the_named_architecture_and_numbers_epochs_from_one():
     assert model.name == "dense" and model.output_shape == (None, 10) and seconds > 0
     assert list(history.columns) == ["epoch", "accuracy", "loss", "val_accuracy", "val_loss"]
     assert history["epoch"].tolist() == [1, 2]
+
+
+def test_the_fast_recipe_keys_train_on_class_numbers_turned_one_hot():
+    """A warm-up and label smoothing on the sparse loss: the labels are class numbers, the smoothed
+    loss takes them one-hot (train makes them), and the history is as without them."""
+    rng = np.random.default_rng(0)
+    images, labels = rng.random((40, 784), dtype=np.float32), (np.arange(40) % 10).astype(np.uint8)
+    settings = TrainDense(**dict(SETTINGS, learning_rate_schedule="cosine", warmup_fraction=0.2,
+                                 label_smoothing=0.1))
+    model, history, _ = train("dense", settings, (images, labels), (images[:10], labels[:10]),
+                              num_classes=10, seed=0, distribution="none")
+    assert history["epoch"].tolist() == [1, 2] and history.notna().all().all()
+    assert model.loss.label_smoothing == 0.1
 
 
 @pytest.mark.parametrize("learning_rate", [1, 1e30])
