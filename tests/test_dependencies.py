@@ -114,3 +114,10 @@ def test_every_command_that_interpolates_a_param_waits_for_check_params():
         assert set(checked) <= set(STAGES[name]["deps"]), name
     assert "${" not in STAGES["check_params"]["cmd"]
     assert STAGES["check_params"]["params"] == [{"params.yaml": None}]  # every param, whatever its section
+
+
+def test_the_permuted_control_reads_every_param_of_the_recipes_it_trains_again():
+    # It trains both architectures with the train stages' recipes: a train key it did not list
+    # would leave its result stale when that key changes.
+    recipes = {param for name in ("train_dense", "train_cnn") for param in STAGES[name]["params"]}
+    assert recipes <= set(STAGES["permuted"]["params"])
