@@ -28,6 +28,7 @@ from dense_vs_cnn.evaluation.statistics import (
     mcnemar_exact,
     most_confused,
     paired_bootstrap_interval,
+    paired_difference_interval,
     sign_test,
     t_interval,
     wilson_interval,
@@ -329,6 +330,7 @@ class PermutedControl:
     gap_interval: dict  # {model: 95 % paired-bootstrap interval of permuted − original, as fractions}
     p_value: dict  # {model: McNemar's exact test, permuted against original}
     pair: dict  # {"original" | "permuted": (second − first, its paired-bootstrap interval, McNemar's p)}
+    difference_interval: tuple  # of gap(second) − gap(first), bootstrapped over the test images
     samples: int
     seed: int
 
@@ -342,6 +344,16 @@ class PermutedControl:
         """The model's accuracy moved on permuted pixels by more than the test images' sampling
         explains: McNemar's p below 0.05 and a bootstrap interval that excludes 0."""
         return self.p_value[model] < ALPHA and _excludes_zero(self.gap_interval[model])
+
+    def difference(self):
+        """Second's change minus first's: what the permutation does to one architecture beyond the
+        other. A fully connected network cannot use pixel order, so its own change is training
+        noise; this difference is what the control measures."""
+        return self.gap(self.second) - self.gap(self.first)
+
+    def differs(self):
+        """The two changes differ by more than the test images' sampling explains (interval excludes 0)."""
+        return _excludes_zero(self.difference_interval)
 
     def pair_significant(self, pixels):
         """The gap second − first on those pixels, by both tests, as HeadToHead.significant."""
@@ -382,6 +394,9 @@ def permuted_control(results, permuted, samples, seed, permutation_seed, confide
         p_value={name: p_value for name, (_, _, p_value) in changes.items()},
         pair={pixels: _paired(by_model[first], by_model[second], samples, seed)
               for pixels, by_model in correct.items()},
+        difference_interval=paired_difference_interval(
+            *(correct[pixels][name] for name in (first, second) for pixels in ("original", "permuted")),
+            samples, seed),
         samples=samples, seed=seed)
 
 

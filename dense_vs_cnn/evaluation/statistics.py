@@ -92,6 +92,24 @@ def paired_bootstrap_interval(correct_first, correct_second, samples, seed, conf
     return float(low), float(high)
 
 
+def paired_difference_interval(first_before, first_after, second_before, second_after, samples, seed,
+                               confidence=0.95):
+    """Percentile bootstrap interval of (second's change) − (first's change), each change the
+    accuracy after minus before, all four on the same test images: each image's four outcomes
+    stay together, so its contribution is a whole number from -2 to 2, and resampling the
+    images is drawing those five counts from a multinomial (as paired_bootstrap_interval)."""
+    values = [np.asarray(outcome, dtype=np.int8) for outcome in (first_before, first_after, second_before,
+                                                                  second_after)]
+    difference = (values[3] - values[2]) - (values[1] - values[0])
+    images = len(difference)
+    counts = np.array([np.sum(difference == value) for value in range(-2, 3)])
+    resampled = np.random.default_rng(seed).multinomial(images, counts / images, size=samples)
+    means = resampled @ np.arange(-2, 3) / images
+    tail = 100 * (1 - confidence) / 2
+    low, high = np.percentile(means, [tail, 100 - tail])
+    return float(low), float(high)
+
+
 def t_interval(values, confidence=0.95):
     """Mean of `values` (e.g. one accuracy gap per seed), Student's t interval and the two-sided
     p-value of a one-sample t-test against 0, with the t quantile the interval used.

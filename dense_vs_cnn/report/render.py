@@ -407,18 +407,20 @@ def robustness_section(robustness, link, first_seed, words):
 
 
 def permuted_clause(control, name, words):
-    """One model's change on permuted pixels, this language's way: loses, gains, or stays within the noise."""
+    """One model's change on permuted pixels, this language's way: loses, gains, too little to tell
+    from no change, or none."""
     numbers = words["numbers"]
     gap = control.gap(name)
     low, high = interval_bounds(control.gap_interval[name], words)
-    key = "permuted_stays" if not control.changed(name) else "permuted_loses" if gap < 0 else "permuted_gains"
+    key = ("permuted_same" if gap == 0 else "permuted_stays" if not control.changed(name) else
+           "permuted_loses" if gap < 0 else "permuted_gains")
     return words[key].format(**roles(words, model=name), amount=points(abs(gap), words),
                              gap=points(gap, words, sign=True), low=low, high=high,
                              p_value=numbers.significant(control.p_value[name]))
 
 
 def permuted_lead(control, pair, changed, words):
-    """When the one model that depends on pixel order was significantly ahead on them: whether it
+    """When the model that relies more on pixel order was significantly ahead on them: whether it
     still is without it, or the other one is (the permuted head-to-head, by both tests), else ""."""
     if not pair.significant or pair.ahead != changed or control.gap(changed) >= 0:
         return ""
@@ -434,18 +436,25 @@ def permuted_lead(control, pair, changed, words):
 
 
 def permuted_summary(control, pair, words):
-    """One sentence from the numbers: each model's change on permuted pixels, then which models that
-    shows depend on the order of the pixels (a change both tests support), and, when the model ahead
-    is the one that does, whether its lead survives without it."""
+    """One sentence from the numbers: each model's change on permuted pixels, then what the
+    difference between the two changes shows (its interval over the test images): which model
+    relies more on the order of the pixels, if either; and, when that model was ahead, whether
+    its lead survives without it. A fully connected network cannot use pixel order, so each
+    model's change alone says nothing of that order: only the difference does."""
     first, second = control.first, control.second
-    changed = [name for name in (first, second) if control.changed(name)]
-    joiner = words["permuted_and" if len(changed) != 1 else "permuted_while"]
-    clauses = joiner.join(permuted_clause(control, name, words) for name in (first, second))
-    if len(changed) == 1:
-        conclusion = words["permuted_one"].format(changed=model_forms(changed[0], words)["the"])
-        conclusion += permuted_lead(control, pair, changed[0], words)
+    clauses = words["permuted_and"].join(permuted_clause(control, name, words) for name in (first, second))
+    difference = control.difference()
+    low, high = interval_bounds(control.difference_interval, words)
+    if not control.differs():
+        conclusion = words["permuted_alike"].format(**roles(words, first=first, second=second),
+                                                    gap=points(difference, words, sign=True), low=low,
+                                                    high=high)
     else:
-        conclusion = words["permuted_both" if changed else "permuted_neither"]
+        more, other = (second, first) if difference < 0 else (first, second)
+        conclusion = words["permuted_more"].format(**roles(words, model=more, other=other, first=first,
+                                                           second=second),
+                                                   amount=points(abs(difference), words), low=low, high=high)
+        conclusion += permuted_lead(control, pair, more, words)
     return words["permuted_sentence"].format(clauses=clauses, conclusion=conclusion)
 
 
@@ -473,7 +482,8 @@ def permuted_table(control, words):
             numbers.significant(control.p_value[name])]
     columns[f"{model_name(second, words)} − {model_name(first, words)}"] = [
         *(with_interval(gap, interval) for gap, interval, _ in (control.pair["original"],
-                                                                control.pair["permuted"])), "—", "—"]
+                                                                control.pair["permuted"])),
+        with_interval(control.difference(), control.difference_interval), "—"]
     return markdown_table(columns, align=["left"] + ["right"] * (len(columns) - 1))
 
 

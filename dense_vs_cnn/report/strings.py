@@ -237,25 +237,28 @@ STRINGS = {
         },
         # The spatial-structure control (analysis.permuted_pixels), only when it ran.
         "permuted": "Spatial structure: permuted pixels",
-        "permuted_intro": "Seed {seed}'s two architectures trained again, with the same recipe and seed, on "
-                          "images whose pixels were all moved by one fixed random permutation (seed "
+        "permuted_intro": "Seed {seed}'s two architectures were trained again, with the same recipe and "
+                          "seed, on images whose pixels were all moved by one fixed random permutation (seed "
                           "{permutation_seed}, saved in `data/permuted/permutation.npy`), the same for the "
                           "training, validation and test images, then scored on the {images} permuted test "
                           "images. A fully connected network gives no meaning to the order of its inputs; "
                           "a convolution's windows see neighbouring pixels, which the permutation scatters.",
-        # One sentence, computed: each model's change, then what the two changes show together.
+        # One sentence, computed: each model's change, then what the difference of the two shows.
         "permuted_sentence": "On permuted pixels, {clauses}: {conclusion}.",
         "permuted_loses": "{model} loses {amount} (95 % CI of the change: {low} to {high}; McNemar p = "
                           "{p_value})",
         "permuted_gains": "{model} gains {amount} (95 % CI of the change: {low} to {high}; McNemar p = "
                           "{p_value})",
-        "permuted_stays": "{model} moves by {gap} only, within what the test images can measure (95 % CI: "
-                          "{low} to {high}; McNemar p = {p_value})",
-        "permuted_while": ", while ",
+        "permuted_stays": "{model} changes by {gap}, too little for the test images to tell from no change "
+                          "(95 % CI: {low} to {high}; McNemar p = {p_value})",
+        "permuted_same": "{model} classifies exactly as many test images correctly (McNemar p = {p_value})",
         "permuted_and": ", and ",
-        "permuted_one": "only {changed} depends on the order of the pixels",
-        "permuted_both": "both models depend on the order of the pixels",
-        "permuted_neither": "neither model measurably depends on the order of the pixels",
+        "permuted_more": "{model}'s change is {amount} below {other}'s (95 % CI of the difference "
+                         "{second_name} − {first_name}: {low} to {high}), so {model} relies on the order of "
+                         "the pixels more than {other}",
+        "permuted_alike": "the two changes differ by {gap} ({second_name} − {first_name}, 95 % CI {low} to "
+                          "{high}), too little for the test images to tell which model relies more on the "
+                          "order of the pixels",
         "permuted_lead_gone": "; without it, its lead over {other} is no longer significant ({second_name} − "
                               "{first_name}: {gap}, 95 % CI {low} to {high})",
         "permuted_lead_kept": "; without it, it keeps a significant lead over {other} ({second_name} − "
@@ -270,7 +273,11 @@ STRINGS = {
         "permuted_p_value": "McNemar p, permuted against original",
         "permuted_note": "In brackets: the 95 % Wilson interval of each accuracy; for each gap, its 95 % "
                          "paired-bootstrap interval ({samples} resamples of the test images, seed "
-                         "{bootstrap_seed}). McNemar's exact test compares a model with its permuted twin "
+                         "{bootstrap_seed}), the last row's of the difference between the two models' "
+                         "changes. A fully connected network cannot use the order of the pixels: its own "
+                         "change measures the randomness of training alone, so only that difference tells "
+                         "how much more the other model relies on the order. McNemar's exact test "
+                         "compares a model with its permuted twin "
                          "on the same test images. Both cover the sampling of the test images, not the "
                          "randomness of training: each permuted model is one training, as seed {seed}'s "
                          "models are.",
@@ -514,26 +521,29 @@ STRINGS = {
                           "axis": "Changement du trait (pixels ; < 0 : aminci)", "level": "{level}\u00a0px"},
         },
         "permuted": "Structure spatiale : pixels permutés",
-        "permuted_intro": "Les deux architectures de la graine {seed}, entraînées à nouveau, avec la même "
-                          "recette et la même graine, sur des images dont tous les pixels ont été déplacés "
-                          "par une même permutation aléatoire (graine {permutation_seed}, enregistrée dans "
-                          "`data/permuted/permutation.npy`), identique pour les images d'entraînement, de "
-                          "validation et de test, puis évaluées sur les {images} images de test permutées. "
-                          "Un réseau entièrement connecté ne donne aucun sens à l'ordre de ses entrées ; "
-                          "les fenêtres d'une convolution voient des pixels voisins, que la permutation "
-                          "disperse.",
+        "permuted_intro": "Les deux architectures de la graine {seed} ont été entraînées à nouveau, avec la "
+                          "même recette et la même graine, sur des images dont tous les pixels ont été "
+                          "déplacés par une même permutation aléatoire (graine {permutation_seed}, "
+                          "enregistrée dans `data/permuted/permutation.npy`), identique pour les images "
+                          "d'entraînement, de validation et de test, puis évaluées sur les {images} images "
+                          "de test permutées. Un réseau entièrement connecté ne donne aucun sens à l'ordre "
+                          "de ses entrées ; les fenêtres d'une convolution voient des pixels voisins, que la "
+                          "permutation disperse.",
         "permuted_sentence": "Sur des pixels permutés, {clauses} : {conclusion}.",
-        "permuted_loses": "{model} perd {amount} (IC à 95 % de l'écart : {low} à {high} ; McNemar p = "
+        "permuted_loses": "{model} perd {amount} (IC à 95 % de l'écart : {low} à {high} ; p de McNemar = "
                           "{p_value})",
-        "permuted_gains": "{model} gagne {amount} (IC à 95 % de l'écart : {low} à {high} ; McNemar p = "
+        "permuted_gains": "{model} gagne {amount} (IC à 95 % de l'écart : {low} à {high} ; p de McNemar = "
                           "{p_value})",
-        "permuted_stays": "{model} ne varie que de {gap}, dans ce que les images de test peuvent mesurer "
-                          "(IC à 95 % : {low} à {high} ; McNemar p = {p_value})",
-        "permuted_while": ", tandis que ",
+        "permuted_stays": "{model} varie de {gap}, trop peu pour que les images de test distinguent cet "
+                          "écart de zéro (IC à 95 % : {low} à {high} ; p de McNemar = {p_value})",
+        "permuted_same": "{model} classe bien exactement autant d'images de test (p de McNemar = {p_value})",
         "permuted_and": ", et ",
-        "permuted_one": "seul {changed} dépend de l'ordre des pixels",
-        "permuted_both": "les deux modèles dépendent de l'ordre des pixels",
-        "permuted_neither": "aucun des deux modèles ne dépend de l'ordre des pixels de façon mesurable",
+        "permuted_more": "l'écart est plus bas de {amount} pour {model} que pour {other} (IC à 95 % de la "
+                         "différence {second_name} − {first_name} : {low} à {high}) : {model} s'appuie "
+                         "davantage que {other} sur l'ordre des pixels",
+        "permuted_alike": "les deux écarts diffèrent de {gap} ({second_name} − {first_name}, IC à 95 % de "
+                          "{low} à {high}), trop peu pour que les images de test disent quel modèle "
+                          "s'appuie davantage sur l'ordre des pixels",
         "permuted_lead_gone": " ; sans cet ordre, son avance sur {other} n'est plus significative "
                               "({second_name} − {first_name} : {gap}, IC à 95 % de {low} à {high})",
         "permuted_lead_kept": " ; sans cet ordre, il garde une avance significative sur {other} "
@@ -544,15 +554,15 @@ STRINGS = {
         "permuted_pixels": "Pixels",
         "permuted_original": "Ordre d'origine",
         "permuted_permuted": "Permutés (graine {permutation_seed})",
-        "permuted_change": "Permutés − origine",
-        "permuted_p_value": "McNemar p, permutés contre origine",
+        "permuted_change": "Permutés − ordre d'origine",
+        "permuted_p_value": "p de McNemar, permutés contre ordre d'origine",
         "permuted_note": "Entre parenthèses : l'intervalle de confiance à 95 % de Wilson de chaque "
                          "exactitude ; pour chaque écart, son intervalle à 95 % par bootstrap apparié "
                          "({samples} rééchantillonnages des images de test, graine {bootstrap_seed}). "
                          "Le test exact de McNemar compare chaque modèle à son jumeau permuté sur les "
                          "mêmes images de test. Tous deux couvrent l'échantillonnage des images de test, "
-                         "non l'aléa de l'entraînement : chaque modèle permuté est un seul entraînement, "
-                         "comme les modèles de la graine {seed}.",
+                         "non l'aléa de l'entraînement : chaque modèle permuté est issu d'un seul "
+                         "entraînement, comme les modèles de la graine {seed}.",
         "reproducibility": "Reproductibilité",
         "data": "Données : `{dataset}`. L'étape `download` en a vérifié les fichiers à "
                 "l'aide des empreintes MD5 ci-dessous, calculées sur leur contenu "

@@ -358,35 +358,53 @@ DENSE_STAYS = {("dense", "original"): range(60), ("dense", "permuted"): range(5,
 CNN_LOSES = {**DENSE_STAYS, ("cnn", "original"): range(20), ("cnn", "permuted"): range(200)}
 
 
-def test_the_permuted_sentence_says_only_the_cnn_depends_on_pixel_order_and_its_lead_is_reversed():
+def test_the_permuted_sentence_says_the_cnn_relies_more_on_pixel_order_and_its_lead_is_reversed():
     from dense_vs_cnn.report.render import permuted_summary
 
     control, pair = control_of(CNN_LOSES)
-    assert not control.changed("dense") and control.changed("cnn") and pair.significant
+    assert not control.changed("dense") and control.changed("cnn") and pair.significant and control.differs()
     assert control.accuracy("permuted", "cnn") == 0.9 and control.gap("cnn") == pytest.approx(-0.09)
+    assert control.difference() == pytest.approx(-0.089)
     sentence = permuted_summary(control, pair, EN)
     assert re.fullmatch(
-        rf"On permuted pixels, Dense moves by {MINUS}0\.10 points only, within what the test images can "
-        rf"measure \(95 % CI: {MINUS}0\.\d\d to \+0\.\d\d points; McNemar p = 0\.774\), while CNN loses "
-        rf"9\.00 points \(95 % CI of the change: {MINUS}\d+\.\d\d to {MINUS}\d\.\d\d points; McNemar p = "
-        rf"1\.31 × 10⁻⁵⁴\): only CNN depends on the order of the pixels; without it, Dense is significantly "
-        rf"ahead \(CNN − Dense: {MINUS}6\.90 points, 95 % CI {MINUS}\d\.\d\d to {MINUS}\d\.\d\d points\)\.",
+        rf"On permuted pixels, Dense changes by {MINUS}0\.10 points, too little for the test images to tell "
+        rf"from no change \(95 % CI: {MINUS}0\.\d\d to \+0\.\d\d points; McNemar p = 0\.774\), and CNN "
+        rf"loses 9\.00 points \(95 % CI of the change: {MINUS}\d+\.\d\d to {MINUS}\d\.\d\d points; "
+        rf"McNemar p = 1\.31 × 10⁻⁵⁴\): CNN's change is 8\.90 points below Dense's \(95 % CI of the "
+        rf"difference CNN − Dense: {MINUS}\d+\.\d\d to {MINUS}\d\.\d\d points\), so CNN relies on the "
+        rf"order of the pixels more than Dense; without it, Dense is significantly ahead \(CNN − Dense: "
+        rf"{MINUS}6\.90 points, 95 % CI {MINUS}\d\.\d\d to {MINUS}\d\.\d\d points\)\.",
         sentence), sentence
+    assert "depends" not in sentence and "only" not in sentence  # no claim from one significant change alone
     french = permuted_summary(control, pair, FR)
-    assert french.startswith(f"Sur des pixels permutés, le réseau dense ne varie que de "
-                             f"{MINUS}0,10{NBSP}point,")
-    assert f"tandis que le CNN perd 9,00{NBSP}points" in french
-    assert f"{NBSP}: seul le CNN dépend de l'ordre des pixels{NNBSP}; sans cet ordre, le réseau dense est " \
-           "significativement en tête" in french
+    assert french.startswith(f"Sur des pixels permutés, le réseau dense varie de {MINUS}0,10{NBSP}point, "
+                             "trop peu pour que les images de test distinguent cet écart de zéro")
+    assert f"et le CNN perd 9,00{NBSP}points" in french and f"p de McNemar{NBSP}={NBSP}0,774" in french
+    assert f"l'écart est plus bas de 8,90{NBSP}points pour le CNN que pour le réseau dense" in french
+    assert "le CNN s'appuie davantage que le réseau dense sur l'ordre des pixels" in french
+    assert f"{NNBSP}; sans cet ordre, le réseau dense est significativement en tête" in french
     assert not re.search(r"\b(de|à) (le|les)\b", french), french
 
 
+def test_the_difference_of_the_changes_is_bootstrapped_over_the_same_images():
+    # Recomputed by hand: resample the test images, keeping each image's four outcomes together.
+    control, _ = control_of(CNN_LOSES)
+    actual = np.arange(2000) % 10
+    right = {key: ~np.isin(np.arange(2000), list(wrong)) for key, wrong in CNN_LOSES.items()}
+    per_image = (right["cnn", "permuted"].astype(int) - right["cnn", "original"]) - \
+        (right["dense", "permuted"].astype(int) - right["dense", "original"])
+    assert per_image.mean() == pytest.approx(control.difference()) and len(actual) == 2000
+    draws = np.random.default_rng(0).integers(0, 2000, size=(4000, 2000))
+    low, high = np.percentile(per_image[draws].mean(axis=1), [2.5, 97.5])
+    assert control.difference_interval == pytest.approx((low, high), abs=0.002)
+
+
 @pytest.mark.parametrize("cnn_permuted, ending", [
-    (range(40), "only CNN depends on the order of the pixels; without it, it keeps a significant lead over "
-                "Dense"),
-    (range(62), "only CNN depends on the order of the pixels; without it, its lead over Dense is no longer "
-                "significant"),
-    (range(20), "neither model measurably depends on the order of the pixels."),
+    (range(40), "so CNN relies on the order of the pixels more than Dense; without it, it keeps a "
+                "significant lead over Dense"),
+    (range(62), "so CNN relies on the order of the pixels more than Dense; without it, its lead over Dense "
+                "is no longer significant"),
+    (range(20), "too little for the test images to tell which model relies more on the order of the pixels."),
 ])
 def test_the_lead_clause_follows_the_permuted_head_to_head(cnn_permuted, ending):
     from dense_vs_cnn.report.render import permuted_summary
@@ -394,22 +412,27 @@ def test_the_lead_clause_follows_the_permuted_head_to_head(cnn_permuted, ending)
     control, pair = control_of({**CNN_LOSES, ("cnn", "permuted"): cnn_permuted})
     sentence = permuted_summary(control, pair, EN)
     assert ending in sentence, sentence
-    assert (", while CNN" in sentence) == (cnn_permuted != range(20))
+    same = "and CNN classifies exactly as many test images correctly"
+    assert (same in sentence) == (cnn_permuted == range(20))
 
 
-def test_both_models_losing_is_said_of_both_and_no_lead_clause_without_a_significant_lead():
+def test_two_losses_alike_name_no_model_and_no_lead_clause_without_a_significant_lead():
     from dense_vs_cnn.report.render import permuted_summary
 
-    control, pair = control_of({**CNN_LOSES, ("dense", "permuted"): range(160)})
+    # Both lose about as much: each change is significant, their difference is not.
+    control, pair = control_of({**CNN_LOSES, ("dense", "permuted"): range(240)})
     sentence = permuted_summary(control, pair, EN)
-    assert sentence.startswith("On permuted pixels, Dense loses 5.00 points (95 % CI of the change: ")
+    assert control.changed("dense") and control.changed("cnn") and not control.differs()
+    assert sentence.startswith("On permuted pixels, Dense loses 9.00 points (95 % CI of the change: ")
     assert ", and CNN loses 9.00 points" in sentence
-    assert sentence.endswith(": both models depend on the order of the pixels.")
+    assert sentence.endswith("too little for the test images to tell which model relies more on the order "
+                             "of the pixels.")
     # a model that was not significantly ahead gets no word on its lead
     control, pair = control_of({("dense", "original"): range(20), ("dense", "permuted"): range(20),
                                 ("cnn", "original"): range(18), ("cnn", "permuted"): range(200)})
     assert not pair.significant
-    assert permuted_summary(control, pair, EN).endswith(": only CNN depends on the order of the pixels.")
+    assert permuted_summary(control, pair, EN).endswith(", so CNN relies on the order of the pixels more "
+                                                        "than Dense.")
 
 
 def test_the_permuted_table_gives_the_four_accuracies_the_changes_and_the_gaps():
@@ -431,4 +454,4 @@ def test_the_permuted_table_gives_the_four_accuracies_the_changes_and_the_gaps()
                                                                     wilson(1800)]
     assert re.fullmatch(rf"{MINUS}9\.00 points \({MINUS}\d+\.\d\d to {MINUS}\d\.\d\d\)", cells[4][2])
     assert cells[2][3].startswith("+2.00 points (") and cells[3][3].startswith(f"{MINUS}6.90 points (")
-    assert cells[4][3] == cells[5][3] == "—" and cells[5][1] == "0.774"
+    assert cells[4][3].startswith(f"{MINUS}8.90 points (") and cells[5][3] == "—" and cells[5][1] == "0.774"

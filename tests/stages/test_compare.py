@@ -703,15 +703,18 @@ def test_the_permuted_section_comes_only_when_the_control_ran(metrics, tmp_path,
     write_permuted(tmp_path)
     report = run_compare(metrics, tmp_path)
     section = report.split("## Spatial structure: permuted pixels\n\n")[1].split("\n## ")[0]
-    assert section.startswith("Seed 3's two architectures trained again, with the same recipe and seed, on "
-                              "images whose pixels were all moved by one fixed random permutation (seed 4, ")
+    assert section.startswith("Seed 3's two architectures were trained again, with the same recipe and "
+                              "seed, on images whose pixels were all moved by one fixed random permutation "
+                              "(seed 4, ")
     # Dense: 2 images lost of 400, none won (McNemar p = 0.5); the CNN: 78 lost, 2 won.
     dense_p, cnn_p = stats.binomtest(0, 2).pvalue, stats.binomtest(2, 80).pvalue
-    assert f"On permuted pixels, Dense moves by {MINUS}0.50 points only, within what the test images can " \
-           f"measure (95 % CI: " in section
-    assert f"McNemar p = {dense_p:.3g}), while CNN loses 19.00 points (95 % CI of the change: " in section
+    assert f"On permuted pixels, Dense changes by {MINUS}0.50 points, too little for the test images to " \
+           f"tell from no change (95 % CI: " in section
+    assert f"McNemar p = {dense_p:.3g}), and CNN loses 19.00 points (95 % CI of the change: " in section
     assert f"McNemar p = {cnn_p:.3g}".replace("e-", " × 10⁻") not in section  # written as a power of ten
-    assert ": only CNN depends on the order of the pixels." in section  # the CNN's lead was not significant
+    # the difference of the two changes, −18.50 points, decides; the CNN's lead was not significant
+    assert "): CNN's change is 18.50 points below Dense's (95 % CI of the difference CNN − Dense: " in section
+    assert section.split("\n\n")[0].endswith(", so CNN relies on the order of the pixels more than Dense.")
     rows = table_rows(report, "## Spatial structure: permuted pixels")
     accuracy = {("dense", "original"): 390, ("cnn", "original"): 396, ("dense", "permuted"): 388,
                 ("cnn", "permuted"): 320}
@@ -736,13 +739,14 @@ def test_the_permuted_section_in_french(metrics, tmp_path, tiny_params):
     write_permuted(tmp_path)
     report = run_compare(metrics, tmp_path)
     section = report.split(f"## Structure spatiale{NBSP}: pixels permutés\n\n")[1].split("\n## ")[0]
-    assert f"Sur des pixels permutés, le réseau dense ne varie que de {MINUS}0,50{NBSP}point, dans ce que " \
-           "les images de test peuvent mesurer" in section
-    assert f"tandis que le CNN perd 19,00{NBSP}points (IC à 95{NBSP}% de l'écart{NBSP}: " in section
-    assert section.split("\n\n")[0].endswith(f"{NBSP}: seul le CNN dépend de l'ordre des pixels.")
+    assert f"Sur des pixels permutés, le réseau dense varie de {MINUS}0,50{NBSP}point, trop peu pour que " \
+           "les images de test distinguent cet écart de zéro" in section
+    assert f"et le CNN perd 19,00{NBSP}points (IC à 95{NBSP}% de l'écart{NBSP}: " in section
+    assert section.split("\n\n")[0].endswith(f"{NBSP}: le CNN s'appuie davantage que le réseau dense sur "
+                                              "l'ordre des pixels.")
     rows = table_rows(report, f"## Structure spatiale{NBSP}: pixels permutés")
     assert rows["Permutés (graine 0)"][0].startswith(f"{french_percent(388 / IMAGES)} (")
-    assert rows["Permutés − origine"][1].startswith(f"{MINUS}19,00{NBSP}points ({MINUS}")
+    assert rows["Permutés − ordre d'origine"][1].startswith(f"{MINUS}19,00{NBSP}points ({MINUS}")
 
 
 def test_permuted_predictions_that_are_stale_or_on_other_images_are_refused(metrics, tmp_path, tiny_params):
