@@ -175,9 +175,9 @@ STRINGS = {
             "Brier score: the squared distance between the probabilities and the true class (1 for it, 0 for "
             "the others), summed over the classes and averaged over the images: from 0 (certain and right) "
             "to 2 (certain and wrong).",
-            "Negative log-likelihood: the mean of −log(probability of the true class), the loss the models "
-            "were trained on, recomputed from the saved probabilities: it is the test loss of the comparison "
-            "table.",
+            "Negative log-likelihood: the mean of −log(probability of the true class), the cross-entropy "
+            "the models were trained on (before any label smoothing), recomputed from the saved "
+            "probabilities: it is the test loss of the comparison table.",
             "The verdict reports a difference in calibration only when the interval of the gap excludes 0.",
         ],
         "reliability": "Reliability diagram (accuracy against confidence, per confidence bin)",
@@ -455,9 +455,9 @@ STRINGS = {
             "Score de Brier : le carré de la distance entre les probabilités et la vraie classe (1 pour "
             "elle, 0 pour les autres), sommé sur les classes et moyenné sur les images : de 0 (certain et "
             "juste) à 2 (certain et faux).",
-            "Log-vraisemblance négative : la moyenne de −log(probabilité de la vraie classe), la perte "
-            "minimisée à l'entraînement, recalculée à partir des probabilités enregistrées : c'est la perte "
-            "sur le jeu de test du tableau de comparaison.",
+            "Log-vraisemblance négative : la moyenne de −log(probabilité de la vraie classe), l'entropie "
+            "croisée minimisée à l'entraînement (avant tout lissage des étiquettes), recalculée à partir des "
+            "probabilités enregistrées : c'est la perte sur le jeu de test du tableau de comparaison.",
             "Le verdict ne signale une différence de calibration entre les modèles que si l'intervalle de "
             "l'écart exclut 0.",
         ],
