@@ -58,6 +58,15 @@ def compile_model(model, optimizer, learning_rate, loss, steps_per_execution):
     )
 
 
+class EpochProgbar(keras.callbacks.ProgbarLogger):
+    """Keras' progress bar, counting no step past the end of an epoch: Keras reports an epoch's
+    last call into TensorFlow as `steps_per_execution` steps even when fewer are left (1,688
+    steps, 64 per call: "1728/1688")."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        super().on_train_batch_end(batch if self.target is None else min(batch, self.target - 1), logs)
+
+
 def fit(model, train, val, *, epochs, batch_size, one_hot):
     """Train on `train` = (images, labels), validate on `val`.
 
@@ -78,7 +87,7 @@ def fit(model, train, val, *, epochs, batch_size, one_hot):
         epochs=epochs,
         batch_size=batch_size,
         validation_data=(val_images, val_labels),
-        callbacks=[keras.callbacks.TerminateOnNaN()],
+        callbacks=[keras.callbacks.TerminateOnNaN(), EpochProgbar()],
     )
     seconds = time.perf_counter() - start
     columns = ("accuracy", "loss", "val_accuracy", "val_loss")

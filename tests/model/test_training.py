@@ -1,11 +1,12 @@
 import re
 
+import keras
 import numpy as np
 import pytest
 
 from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.core.params import SCHEDULES, TrainDense
-from dense_vs_cnn.model.training import make_learning_rate, make_loss, train
+from dense_vs_cnn.model.training import EpochProgbar, make_learning_rate, make_loss, train
 
 
 def test_schedules_offered_in_params_are_the_ones_training_knows():
@@ -103,3 +104,21 @@ def test_steps_per_execution_is_clamped_to_an_epoch_so_the_bar_counts_true(capsy
     one_by_one, _, _ = train("dense", TrainDense(**SETTINGS), (images, labels), (images, labels), **arguments)
     for clamped, reference in zip(model.get_weights(), one_by_one.get_weights(), strict=True):
         np.testing.assert_array_equal(clamped, reference)
+
+
+@pytest.mark.parametrize(("bar", "counted"), [(keras.callbacks.ProgbarLogger, [2, 4, 6]),
+                                              (EpochProgbar, [2, 4, 5])])
+def test_the_bar_counts_no_step_past_the_end_of_an_epoch(bar, counted):
+    """5 steps per epoch, 2 per call: Keras reports the last call, which runs 1 step, as steps 4-5
+    (its own bar: 6/5); the bar that training uses stops at 5/5."""
+    class Counting(bar):
+        counts = []
+
+        def on_train_batch_end(self, batch, logs=None):
+            super().on_train_batch_end(batch, logs)
+            self.counts.append(self.seen)
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    model.compile("adam", "mse", steps_per_execution=2)
+    model.fit(np.zeros((40, 4)), np.zeros((40, 2)), batch_size=8, verbose=0, callbacks=[Counting()])
+    assert Counting.counts == counted
