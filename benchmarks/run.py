@@ -18,6 +18,9 @@ models/ and the DVC cache, and the inference time of each model on the test set.
 
 Peak memory comes from psutil, which DVC requires (no extra to install).
 Usage: python benchmarks/run.py [--mirror ../shared/data/mnist] [--json results.json]
+                               [--only default fast seeds float32 roofline]
+--only runs the baseline and the runs named (on a slow machine, say only `fast float32`): every
+row printed is still from this one invocation.
 """
 
 import argparse
@@ -39,6 +42,7 @@ from dense_vs_cnn.core.params import load_params  # noqa: E402
 from tests.conftest import make_pipeline_repo  # noqa: E402  (one copy of the set-up code)
 
 GIB = 1024**3
+RUNS = ("default", "fast", "seeds", "float32", "roofline")  # after the notebook script, always run
 
 
 def process_name(process):
@@ -201,6 +205,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mirror", default=str(PROJECT.parent / "shared" / "data" / "mnist"))
     parser.add_argument("--json", help="also write the figures to this JSON file")
+    parser.add_argument("--only", nargs="+", choices=RUNS, default=RUNS, metavar="RUN",
+                        help=f"after the notebook script, only these of {', '.join(RUNS)} (default: all)")
     args = parser.parse_args()
     mirror = str(Path(args.mirror).resolve())
     env = dict(os.environ, MNIST_MIRROR=mirror,
@@ -218,65 +224,71 @@ def main():
         results["notebook"] = {"seconds": seconds, "peak_rss": peaks, "accuracy": accuracy}
         print(f"    {seconds:.1f} s, {notebook}", flush=True)
 
-        print("2/7 dvc repro, clean workspace, default params ...", flush=True)
-        repo = make_pipeline_repo(scratch / "default", overrides={})
-        seconds, peaks, _ = measure(dvc, repo, env)
-        results["pipeline"] = {"seconds": seconds, "peak_rss": peaks,
-                               "accuracy": accuracies(repo),
-                               "fit_seconds": fit_seconds(repo),
-                               "disk": disk_usage(repo / "data", repo / "models", repo / ".dvc" / "cache")}
-        print(f"    {seconds:.1f} s", flush=True)
-
-        print("3/7 no-op dvc repro ...", flush=True)
-        results["noop"] = {"seconds": measure(dvc, repo, env)[0]}
-        results["inference_seconds"] = inference_seconds(repo)
-
-        results["pipeline"]["fit"] = fit_rates(repo)
+        if "default" in args.only:
+            run_default(results, scratch, dvc, env)
+        if "fast" in args.only:
+            print("4/7 dvc repro, clean workspace, fast setting, one seed ...", flush=True)
+            results["fast"] = run_fast(scratch / "fast", fast, dvc, env)
+        if "seeds" in args.only:
+            print("5/7 dvc repro, clean workspace, fast setting, seeds [0, 1, 2] ...", flush=True)
+            seeds_repo = make_pipeline_repo(scratch / "fast-seeds", overrides={**fast, "seeds": [0, 1, 2]})
+            seconds, peaks, _ = measure(dvc, seeds_repo, env)
+            results["fast_seeds"] = {"seconds": seconds, "peak_rss": peaks, "seeds": [0, 1, 2],
+                                     "accuracy": seed_accuracies(seeds_repo)}
+            print(f"    {seconds:.1f} s", flush=True)
+        if "float32" in args.only:
+            print("6/7 dvc repro, clean workspace, fast setting in float32 ...", flush=True)
+            float32 = {**fast, "train_dense.precision": "float32", "train_cnn.precision": "float32"}
+            results["fast_float32"] = run_fast(scratch / "fast-float32", float32, dvc, env)
+        if "roofline" in args.only:
+            print("7/7 matmul roofline ...", flush=True)
+            results["roofline"] = matmul_roofline()
         # The notebook script trains the same two architectures on the same 54,000 images, 5 epochs.
+        runs = [results[key] for key in ("pipeline", "fast", "fast_float32") if key in results]
+        fits = runs[0]["fit"] if runs else {}  # FLOPs per image and images: the same in every run
         results["notebook"]["fit"] = {
             model: {"seconds": notebook[f"{model}_fit_seconds"], "epochs": 5,
                     "gflops": gflops_per_second(fit["training_flops"], fit["examples"], 5,
                                                 notebook[f"{model}_fit_seconds"])}
-            for model, fit in results["pipeline"]["fit"].items()}
-
-        print("4/7 dvc repro, clean workspace, fast setting, one seed ...", flush=True)
-        fast_repo = make_pipeline_repo(scratch / "fast", overrides=fast)
-        seconds, peaks, _ = measure(dvc, fast_repo, env)
-        results["fast"] = {"seconds": seconds, "peak_rss": peaks,
-                           "accuracy": accuracies(fast_repo),
-                           "fit_seconds": fit_seconds(fast_repo), "fit": fit_rates(fast_repo)}
-        print(f"    {seconds:.1f} s", flush=True)
-
-        print("5/7 dvc repro, clean workspace, fast setting, seeds [0, 1, 2] ...", flush=True)
-        seeds_repo = make_pipeline_repo(scratch / "fast-seeds", overrides={**fast, "seeds": [0, 1, 2]})
-        seconds, peaks, _ = measure(dvc, seeds_repo, env)
-        results["fast_seeds"] = {"seconds": seconds, "peak_rss": peaks, "seeds": [0, 1, 2],
-                                 "accuracy": seed_accuracies(seeds_repo)}
-        print(f"    {seconds:.1f} s", flush=True)
-
-        print("6/7 dvc repro, clean workspace, fast setting in float32 ...", flush=True)
-        float32 = {**fast, "train_dense.precision": "float32", "train_cnn.precision": "float32"}
-        float32_repo = make_pipeline_repo(scratch / "fast-float32", overrides=float32)
-        seconds, peaks, _ = measure(dvc, float32_repo, env)
-        results["fast_float32"] = {"seconds": seconds, "peak_rss": peaks,
-                                   "accuracy": accuracies(float32_repo),
-                                   "fit_seconds": fit_seconds(float32_repo), "fit": fit_rates(float32_repo)}
-        print(f"    {seconds:.1f} s", flush=True)
-
-        print("7/7 matmul roofline ...", flush=True)
-        results["roofline"] = matmul_roofline()
+            for model, fit in fits.items()}
 
     print_table(results)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
 
 
+def run_fast(folder, overrides, dvc, env):
+    """A clean one-seed `dvc repro` with `overrides` (the fast setting or a variant of it)."""
+    repo = make_pipeline_repo(folder, overrides=overrides)
+    seconds, peaks, _ = measure(dvc, repo, env)
+    print(f"    {seconds:.1f} s", flush=True)
+    return {"seconds": seconds, "peak_rss": peaks, "accuracy": accuracies(repo),
+            "fit_seconds": fit_seconds(repo), "fit": fit_rates(repo)}
+
+
+def run_default(results, scratch, dvc, env):
+    """A clean `dvc repro` at default params, then a no-op one, and the models' inference time."""
+    print("2/7 dvc repro, clean workspace, default params ...", flush=True)
+    repo = make_pipeline_repo(scratch / "default", overrides={})
+    seconds, peaks, _ = measure(dvc, repo, env)
+    results["pipeline"] = {"seconds": seconds, "peak_rss": peaks, "accuracy": accuracies(repo),
+                           "fit_seconds": fit_seconds(repo), "fit": fit_rates(repo),
+                           "disk": disk_usage(repo / "data", repo / "models", repo / ".dvc" / "cache")}
+    print(f"    {seconds:.1f} s", flush=True)
+    print("3/7 no-op dvc repro ...", flush=True)
+    results["noop"] = {"seconds": measure(dvc, repo, env)[0]}
+    results["inference_seconds"] = inference_seconds(repo)
+
+
 def print_table(results):
+    """The figures of the runs in `results` (--only may have left some out)."""
     baseline = results["notebook"]["seconds"]
     print(f"\n{'run':<28}{'wall s':>9}{'ratio':>8}{'dense acc':>11}{'cnn acc':>9}{'peak RSS GiB':>14}")
     for key, label in (("notebook", "notebook script"), ("pipeline", "dvc repro (clean)"),
                        ("noop", "dvc repro (no-op)"), ("fast", "dvc repro, fast setting"),
                        ("fast_float32", "fast setting, float32"), ("fast_seeds", "fast, seeds [0, 1, 2]")):
+        if key not in results:
+            continue
         run = results[key]
         accuracy = run.get("accuracy", {})
         if key == "fast_seeds":  # the mean over the seeds
@@ -285,30 +297,35 @@ def print_table(results):
         print(f"{label:<28}{run['seconds']:>9.1f}{run['seconds'] / baseline:>8.2f}"
               f"{accuracy.get('dense', float('nan')):>11.4f}{accuracy.get('cnn', float('nan')):>9.4f}"
               f"{rss:>14.2f}")
-    seeds = results["fast_seeds"]
-    print(f"\nfast setting over seeds {seeds['seeds']} (mean ± sd of the test accuracy):")
-    for model, values in seeds["accuracy"].items():
-        mean, sd = mean_and_sd(values)
-        each = ", ".join(f"{value:.4f}" for value in values)
-        print(f"  {model:<6} {100 * mean:.2f} % ± {100 * sd:.2f}  ({each})")
+    if "fast_seeds" in results:
+        seeds = results["fast_seeds"]
+        print(f"\nfast setting over seeds {seeds['seeds']} (mean ± sd of the test accuracy):")
+        for model, values in seeds["accuracy"].items():
+            mean, sd = mean_and_sd(values)
+            each = ", ".join(f"{value:.4f}" for value in values)
+            print(f"  {model:<6} {100 * mean:.2f} % ± {100 * sd:.2f}  ({each})")
     print("\nfit against the work done (training FLOPs x images x epochs / fit seconds):")
-    roofline = results["roofline"]
-    print("  matmul roofline, 2048 x 2048 in TensorFlow: " + ", ".join(
-        f"{dtype} {rate:.0f} GFLOP/s" for dtype, rate in roofline.items()))
+    if "roofline" in results:
+        print("  matmul roofline, 2048 x 2048 in TensorFlow: " + ", ".join(
+            f"{dtype} {rate:.0f} GFLOP/s" for dtype, rate in results["roofline"].items()))
     for key, label in (("notebook", "notebook"), ("pipeline", "default"), ("fast", "fast"),
                        ("fast_float32", "fast, float32")):
-        print(f"  {label:<14}" + "   ".join(
-            f"{model} {fit['seconds']:.1f} s / {fit['epochs']} ep = {fit['gflops']:.0f} GFLOP/s"
-            for model, fit in results[key]["fit"].items()))
+        if results.get(key, {}).get("fit"):
+            print(f"  {label:<14}" + "   ".join(
+                f"{model} {fit['seconds']:.1f} s / {fit['epochs']} ep = {fit['gflops']:.0f} GFLOP/s"
+                for model, fit in results[key]["fit"].items()))
     for key in ("pipeline", "fast", "fast_float32"):
+        if key not in results:
+            continue
         print(f"\n{key}: seconds and peak RSS per stage")
         for stage, figures in results[key]["peak_rss"].items():
             print(f"  {stage:<12}{figures['seconds']:>7.1f} s{figures['rss'] / GIB:>7.2f} GiB")
         print("  of which model.fit(): " + ", ".join(
             f"{model} {seconds:.1f} s" for model, seconds in results[key]["fit_seconds"].items()))
-    print(f"disk, data/ + models/ + DVC cache: {results['pipeline']['disk'] / 1e6:.0f} MB")
-    print("inference on 10,000 test images: " + ", ".join(
-        f"{model} {seconds:.2f} s" for model, seconds in results["inference_seconds"].items()))
+    if "pipeline" in results:
+        print(f"disk, data/ + models/ + DVC cache: {results['pipeline']['disk'] / 1e6:.0f} MB")
+        print("inference on 10,000 test images: " + ", ".join(
+            f"{model} {seconds:.2f} s" for model, seconds in results["inference_seconds"].items()))
 
 
 if __name__ == "__main__":

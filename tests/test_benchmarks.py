@@ -47,3 +47,22 @@ def test_the_benchmark_reports_the_mean_and_sample_sd_over_seeds_and_the_fit_rat
     assert benchmark.mean_and_sd([0.99]) == (0.99, 0.0)
     # 15.8 MFLOP per image x 54,000 images x 2 epochs in 10 s: 170.6 GFLOP/s.
     assert benchmark.gflops_per_second(15_800_000, 54_000, 2, 10.0) == pytest.approx(170.64)
+
+
+def test_a_partial_run_prints_only_its_rows_with_their_ratios_to_the_notebook(capsys):
+    """--only fast float32 (a slow machine): the notebook, the two fast runs and their fits, nothing else."""
+    benchmark = load_benchmark()
+    fit = {"dense": {"seconds": 6.0, "epochs": 5, "gflops": 29.0},
+           "cnn": {"seconds": 14.0, "epochs": 2, "gflops": 120.0}}
+    fast = {"seconds": 60.0, "peak_rss": {"train_cnn": {"rss": 2 * 1024**3, "seconds": 20.0}},
+            "accuracy": {"dense": 0.98, "cnn": 0.991}, "fit_seconds": {"dense": 6.0, "cnn": 14.0}, "fit": fit}
+    notebook = {"seconds": 120.0, "peak_rss": {}, "accuracy": {"dense": 0.97, "cnn": 0.99}, "fit": fit}
+    benchmark.print_table({"notebook": notebook, "fast": fast, "fast_float32": dict(fast, seconds=90.0)})
+    printed = capsys.readouterr().out
+    rows = {line[:28].strip(): line[28:].split() for line in printed.splitlines()}
+    assert rows["notebook script"][:2] == ["120.0", "1.00"]
+    assert rows["dvc repro, fast setting"] == ["60.0", "0.50", "0.9800", "0.9910", "2.00"]
+    assert rows["fast setting, float32"][:2] == ["90.0", "0.75"]
+    assert not {"dvc repro (clean)", "dvc repro (no-op)", "fast, seeds [0, 1, 2]"} & set(rows)
+    assert "  fast, float32 dense 6.0 s / 5 ep = 29 GFLOP/s   cnn 14.0 s / 2 ep = 120 GFLOP/s" in printed
+    assert "roofline" not in printed
