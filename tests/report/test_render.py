@@ -20,6 +20,7 @@ from dense_vs_cnn.report.render import (
     class_tests_table,
     listed,
     recall_with_interval,
+    reproducibility_section,
     seeds_table,
     seeds_verdict,
     verdict,
@@ -454,3 +455,16 @@ def test_the_permuted_table_gives_the_four_accuracies_the_changes_and_the_gaps()
     assert re.fullmatch(rf"{MINUS}9\.00 points \({MINUS}\d+\.\d\d to {MINUS}\d\.\d\d\)", cells[4][2])
     assert cells[2][3].startswith("+2.00 points (") and cells[3][3].startswith(f"{MINUS}6.90 points (")
     assert cells[4][3].startswith(f"{MINUS}8.90 points (") and cells[5][3] == "—" and cells[5][1] == "0.774"
+
+
+@pytest.mark.parametrize(("words", "claim"), [
+    (EN, "the same params and data give the same bytes on a CPU with the same instruction set; on another"),
+    (FR, f"donnent les mêmes octets sur un processeur au même jeu d'instructions{NBSP}; sur un autre")])
+def test_reproducibility_promises_the_same_bytes_only_on_the_same_instruction_set(words, claim):
+    """TensorFlow rounds differently on another CPU (README, "Determinism"): the report says so
+    beside the versions, in each language."""
+    reproducibility = {"dataset": "mnist", "files": [("t10k-labels-idx1-ubyte.gz", "27ae3e4e")],
+                       "code_digest": "aa9a", "code_paths": ["stages"], "params": {"seeds": [3]},
+                       "versions": {"Python": "3.11.7", "TensorFlow": "2.21.0"}}
+    versions = next(part for part in reproducibility_section(reproducibility, words) if "`2.21.0`" in part)
+    assert versions.startswith("Versions") and claim in versions
