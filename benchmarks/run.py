@@ -39,6 +39,7 @@ import yaml
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 from dense_vs_cnn.core.params import load_params  # noqa: E402
+from dense_vs_cnn.core.quiet import import_tensorflow  # noqa: E402  (without its start-up notices)
 from tests.conftest import make_pipeline_repo  # noqa: E402  (one copy of the set-up code)
 
 GIB = 1024**3
@@ -140,6 +141,7 @@ def gflops_per_second(training_flops, examples, epochs, seconds):
 
 def fit_rates(repo):
     """{model: {"seconds", "epochs", "gflops"}} of the first seed's fits (timings/ JSON, costs.py)."""
+    import_tensorflow()
     import keras
 
     from dense_vs_cnn.core.files import load_array
@@ -161,12 +163,12 @@ def fit_rates(repo):
 def matmul_roofline(size=2048, repeats=20):
     """{dtype: GFLOP/s} of a size x size matrix product in TensorFlow (best of `repeats`, after a
     warm-up): float32 always, bfloat16 where the CPU has AVX512_BF16 or AMX (or on a GPU)."""
+    import_tensorflow()
     import tensorflow as tf
 
-    dtypes = [tf.float32]
-    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    if "avx512_bf16" in flags or "amx_bf16" in flags or tf.config.list_physical_devices("GPU"):
-        dtypes.append(tf.bfloat16)
+    from dense_vs_cnn.model.training import bfloat16_hardware
+
+    dtypes = [tf.float32, *([tf.bfloat16] if bfloat16_hardware() else [])]
     rates = {}
     for dtype in dtypes:
         a = tf.cast(tf.random.stateless_normal((size, size), seed=(0, 1)), dtype)
@@ -184,6 +186,7 @@ def matmul_roofline(size=2048, repeats=20):
 
 def inference_seconds(repo):
     """Seconds for the first seed's models to predict the 10,000 test images (after one warm-up call)."""
+    import_tensorflow()
     import keras
 
     from dense_vs_cnn.core.checks import load_images

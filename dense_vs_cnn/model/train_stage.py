@@ -35,8 +35,15 @@ def train_quietly(architecture, settings, train, val, *, seed, distribution, num
     """dense_vs_cnn/model/training.py's `train`, TensorFlow imported without its start-up notices
     and tf.data's notice on each fit filtered out (core/quiet.py): (model, history, seconds)."""
     import_tensorflow()
+    from dense_vs_cnn.model.training import bfloat16_hardware
     from dense_vs_cnn.model.training import train as train_model  # imports TensorFlow
 
+    if settings.precision == "mixed_bfloat16" and bfloat16_hardware() is False:
+        # Right, but slow: TensorFlow emulates bfloat16 there (the fast CNN's fit: 5.3x float32's time
+        # on an AVX2-only EPYC, docs/benchmarks.md).
+        print(f"note: train_{architecture}.precision = mixed_bfloat16, but this CPU has no bfloat16 "
+              f"instructions (AVX512_BF16 or AMX), so TensorFlow emulates them, slower than float32; "
+              f"for speed here, set train_{architecture}.precision to float32")
     with filtered_stderr():
         return train_model(architecture, settings, train, val, seed=seed, distribution=distribution,
                            num_classes=num_classes)

@@ -8,6 +8,7 @@ Importing this module imports TensorFlow: stages import it once their params are
 
 import math
 import time
+from pathlib import Path
 
 import keras
 import pandas as pd
@@ -17,6 +18,16 @@ from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.core.params import TRAINING_KEYS
 from dense_vs_cnn.model.architectures import ARCHITECTURES
 from dense_vs_cnn.model.distribute import distribution_strategy
+
+
+def bfloat16_hardware(cpuinfo=Path("/proc/cpuinfo")):
+    """Whether bfloat16 runs on hardware made for it here: a GPU, or a CPU with AVX512_BF16 or AMX
+    (from Linux's `cpuinfo` flags). None where it cannot tell (no such file: not Linux)."""
+    if tf.config.list_physical_devices("GPU"):
+        return True
+    if not cpuinfo.exists():
+        return None
+    return bool({"avx512_bf16", "amx_bf16"} & set(cpuinfo.read_text().split()))
 
 
 def make_learning_rate(rate, schedule, total_steps, warmup_fraction=0):

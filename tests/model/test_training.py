@@ -6,7 +6,7 @@ import pytest
 
 from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.core.params import SCHEDULES, TrainDense
-from dense_vs_cnn.model.training import EpochProgbar, make_learning_rate, make_loss, train
+from dense_vs_cnn.model.training import EpochProgbar, bfloat16_hardware, make_learning_rate, make_loss, train
 
 
 def test_schedules_offered_in_params_are_the_ones_training_knows():
@@ -122,3 +122,15 @@ def test_the_bar_counts_no_step_past_the_end_of_an_epoch(bar, counted):
     model.compile("adam", "mse", steps_per_execution=2)
     model.fit(np.zeros((40, 4)), np.zeros((40, 2)), batch_size=8, verbose=0, callbacks=[Counting()])
     assert Counting.counts == counted
+
+
+def test_bfloat16_hardware_is_read_from_the_cpu_flags(tmp_path):
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("a GPU is here: bfloat16 hardware whatever the CPU")
+    for flags, expected in (("fpu sse2 avx2 fma", False), ("avx2 avx512f avx512_bf16", True),
+                            ("avx2 amx_bf16 amx_tile", True)):
+        (tmp_path / "cpuinfo").write_text(f"processor\t: 0\nflags\t\t: {flags}\n\nprocessor\t: 1\n")
+        assert bfloat16_hardware(tmp_path / "cpuinfo") is expected, flags
+    assert bfloat16_hardware(tmp_path / "no-such-file") is None

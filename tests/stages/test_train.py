@@ -48,12 +48,19 @@ def test_bad_params_stop_before_training(prepared, tiny_params, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_mixed_precision_keeps_float32_probabilities(prepared, tiny_params, tmp_path):
+def test_mixed_precision_keeps_float32_probabilities(prepared, tiny_params, tmp_path, capsys):
+    """And says where bfloat16 is emulated (no AVX512_BF16 or AMX, no GPU): slower than float32."""
+    from dense_vs_cnn.model.training import bfloat16_hardware
+
     set_params(tiny_params, {"train_cnn.precision": "mixed_bfloat16"})
     try:
         train_cnn(train_arguments(prepared, "channel", tmp_path / "out"))
     finally:
         keras.mixed_precision.set_global_policy("float32")  # the policy is process-wide
+    note = ("note: train_cnn.precision = mixed_bfloat16, but this CPU has no bfloat16 instructions "
+            "(AVX512_BF16 or AMX), so TensorFlow emulates them, slower than float32; for speed here, "
+            "set train_cnn.precision to float32\n")
+    assert (note in capsys.readouterr().out) == (bfloat16_hardware() is False)
     model = keras.saving.load_model(tmp_path / "out" / "model.keras", safe_mode=True)
     assert model.layers[0].dtype_policy.name == "mixed_bfloat16"
     assert model.layers[-1].dtype_policy.name == "float32"
