@@ -290,9 +290,9 @@ STRINGS = {
                 "dependency of `compare`), rather than a git commit, which changes with every commit "
                 "and would make this report always out of date.",
         "versions": "Versions: {versions}. With them, the same params and data give the same bytes on "
-                    "a CPU with the same instruction set; on another (AVX2 rather than AVX-512, say), "
-                    "TensorFlow's kernels round differently, and training again gives slightly different "
-                    "numbers.",
+                    "the same kind of machine; on a CPU with another instruction set (AVX2 rather than "
+                    "AVX-512, say), TensorFlow's kernels round differently, and training again gives "
+                    "slightly different numbers.",
         "params": "Params (from `params.yaml`):",
         "labels": {"accuracy": "Accuracy (%)", "loss": "Loss", "epoch": "Epoch", "train": "train",
                    "validation": "validation", "actual": "Actual", "predicted": "Predicted",
@@ -583,10 +583,10 @@ STRINGS = {
                 "identifiant change à chaque commit, y compris celui qui enregistre le "
                 "rapport, et serait donc toujours périmé.",
         "versions": "Versions : {versions}. Avec celles-ci, les mêmes paramètres et les mêmes "
-                    "données donnent les mêmes octets sur un processeur au même jeu d'instructions ; "
-                    "sur un autre (AVX2 plutôt qu'AVX-512, par exemple), les noyaux de TensorFlow "
-                    "arrondissent autrement, et un nouvel entraînement donne des nombres légèrement "
-                    "différents.",
+                    "données donnent les mêmes octets sur le même type de machine ; sur un processeur "
+                    "doté d'un autre jeu d'instructions (AVX2 plutôt qu'AVX-512, par exemple), les "
+                    "noyaux de TensorFlow arrondissent autrement, et un nouvel entraînement donne des "
+                    "nombres légèrement différents.",
         "params": "Paramètres (tirés de `params.yaml`) :",
         "labels": {"accuracy": "Exactitude (%)", "loss": "Perte", "epoch": "Époque",
                    "train": "entraînement", "validation": "validation", "actual": "Classe réelle",

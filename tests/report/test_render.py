@@ -458,9 +458,11 @@ def test_the_permuted_table_gives_the_four_accuracies_the_changes_and_the_gaps()
 
 
 @pytest.mark.parametrize(("words", "claim"), [
-    (EN, "the same params and data give the same bytes on a CPU with the same instruction set; on another"),
-    (FR, f"donnent les mêmes octets sur un processeur au même jeu d'instructions{NNBSP}; sur un autre")])
-def test_reproducibility_promises_the_same_bytes_only_on_the_same_instruction_set(words, claim):
+    (EN, "the same params and data give the same bytes on the same kind of machine; on a CPU with another "
+         "instruction set"),
+    (FR, f"donnent les mêmes octets sur le même type de machine{NNBSP}; sur un processeur doté d'un "
+         "autre jeu d'instructions")])
+def test_reproducibility_promises_the_same_bytes_only_on_the_same_kind_of_machine(words, claim):
     """TensorFlow rounds differently on another CPU (README, "Determinism"): the report says so
     beside the versions, in each language."""
     reproducibility = {"dataset": "mnist", "files": [("t10k-labels-idx1-ubyte.gz", "27ae3e4e")],
