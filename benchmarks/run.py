@@ -43,7 +43,7 @@ from dense_vs_cnn.core.quiet import import_tensorflow  # noqa: E402  (without it
 from tests.conftest import make_pipeline_repo  # noqa: E402  (one copy of the set-up code)
 
 GIB = 1024**3
-RUNS = ("default", "fast", "seeds", "float32", "roofline")  # after the notebook script, always run
+RUNS = ("default", "fast", "seeds", "float32", "roofline")  # what --only picks from; the notebook always runs
 
 
 def process_name(process):
