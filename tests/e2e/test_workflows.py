@@ -126,7 +126,7 @@ def experiments(shown):
     return found
 
 
-def test_3_experiments_in_the_workspace_and_queued(results, tmp_path):
+def test_3_experiments_queued_and_in_the_workspace(results, repo, tmp_path):
     # A clone without data or cache: the queued experiment must download MNIST in its own
     # temporary workspace (.dvc/tmp/exps), which only the absolute $MNIST_MIRROR reaches.
     project = clone(results, tmp_path / "clone")
@@ -136,17 +136,18 @@ def test_3_experiments_in_the_workspace_and_queued(results, tmp_path):
     assert status.count("Success") == 1, status
     log = dvc("queue", "logs", "dense-lr", cwd=project)
     assert f"verified, from {MNIST_MIRROR.as_uri()}/" in log.stdout + log.stderr
+    queued = experiments(dvc("exp", "show", "--json", cwd=project).stdout)
+    assert queued["dense-lr"]["params"]["train_dense"]["learning_rate"] == 0.002
 
+    # In the workspace of the project with its data (there, only train_cnn onwards re-run).
     # Tiny params train 1 epoch already; README's `-S train_cnn.epochs=1` is this at default params.
-    dvc("exp", "run", "-n", "cnn-2-epochs", "-S", "train_cnn.epochs=2", cwd=project)
-
-    shown = experiments(dvc("exp", "show", "--json", cwd=project).stdout)
-    assert shown["dense-lr"]["params"]["train_dense"]["learning_rate"] == 0.002
-    assert shown["cnn-2-epochs"]["params"]["train_cnn"]["epochs"] == 2
-    for name, experiment in shown.items():
+    dvc("exp", "run", "-n", "cnn-2-epochs", "-S", "train_cnn.epochs=2", cwd=repo)
+    in_workspace = experiments(dvc("exp", "show", "--json", cwd=repo).stdout)
+    assert in_workspace["cnn-2-epochs"]["params"]["train_cnn"]["epochs"] == 2
+    for name, experiment in {**queued, **in_workspace}.items():
         for model in ("dense", "cnn"):
             assert 0.5 < experiment["metrics"]["metrics/test.json"]["data"][model]["accuracy"] <= 1, name
-    assert "cnn-2-epochs" in dvc("exp", "show", "--md", cwd=project).stdout
+    assert "cnn-2-epochs" in dvc("exp", "show", "--md", cwd=repo).stdout
 
 
 def test_4_push_clone_pull_then_checkout_an_older_commit(repo, tmp_path):
