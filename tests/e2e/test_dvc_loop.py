@@ -38,16 +38,16 @@ def repo(built_project, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def experiments(repo):
-    """Two experiments and what they printed: the dense network at another learning rate, then
-    back at the committed one."""
+    """Two experiments, the dense network at another learning rate, then back at the committed
+    one: (what each printed, the committed rate)."""
     committed = yaml.safe_load((repo / "params.yaml").read_text())["train_dense"]["learning_rate"]
     changed = dvc("exp", "run", "-S", "train_dense.learning_rate=0.002", cwd=repo).stdout
     back = dvc("exp", "run", "-S", f"train_dense.learning_rate={committed}", cwd=repo).stdout
-    return changed, back
+    return changed, back, committed
 
 
 def test_going_back_to_params_that_already_ran_trains_nothing(experiments):
-    changed, back = experiments
+    changed, back, _ = experiments
     assert stages_run(changed) == ["train_dense", "evaluate", "robustness", "permuted", "compare"]
     assert stages_run(back) == ["compare"], back  # compare writes the report: never run-cached
     assert stages_cached(back) == ["train_dense", "evaluate", "robustness", "permuted"], back
@@ -91,5 +91,5 @@ def test_exp_show_fits_120_columns(repo, experiments):
                       "train_dense.learning_rate"], table
     assert max(map(len, lines)) <= 120, table
     rates = [line.split()[-1] for line in lines if re.search(r"\[[\w-]+\]", line)]
-    committed = yaml.safe_load((repo / "params.yaml").read_text())["train_dense"]["learning_rate"]
+    committed = experiments[2]
     assert sorted(rates, key=float) == sorted([str(committed), "0.002"], key=float), table

@@ -139,7 +139,7 @@ def test_3_experiments_queued_and_in_the_workspace(results, repo, tmp_path):
     queued = experiments(dvc("exp", "show", "--json", cwd=project).stdout)
     assert queued["dense-lr"]["params"]["train_dense"]["learning_rate"] == 0.002
 
-    # In the workspace of the project with its data (there, only train_cnn onwards re-run).
+    # In the workspace of the project with its data, where only train_cnn onwards can re-run.
     # Tiny params train 1 epoch already; README's `-S train_cnn.epochs=1` is this at default params.
     dvc("exp", "run", "-n", "cnn-2-epochs", "-S", "train_cnn.epochs=2", cwd=repo)
     in_workspace = experiments(dvc("exp", "show", "--json", cwd=repo).stdout)
