@@ -36,8 +36,9 @@ def have_mirror():
 
 # The modules that take longest (minutes: several `dvc repro` and experiments each) run first, so
 # that with `pytest -n 2 --dist loadfile` (pyproject.toml) neither worker is left with one of them
-# at the end; the rest fill in. A scheduling hint only: a module missing here runs in its turn.
-SLOWEST_FIRST = ["e2e/test_workflows.py", "e2e/test_seeds.py", "e2e/test_pr_results.py", "e2e/test_plots.py",
+# at the end; the rest fill in. The second builds its own project, so that the other worker has work
+# while the first builds `built_project`. A scheduling hint only: a module missing here runs in its turn.
+SLOWEST_FIRST = ["e2e/test_workflows.py", "e2e/test_plots.py", "e2e/test_seeds.py", "e2e/test_pr_results.py",
                  "e2e/test_dvc_loop.py", "e2e/test_fixed_point.py", "e2e/test_workspace_safety.py"]
 
 

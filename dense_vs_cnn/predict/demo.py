@@ -395,7 +395,9 @@ def listening_socket(host, port):
                             "pass another --port, or a --host of this machine") from None
 
 
-def main(argv=None):
+def serve(argv=None):
+    """digits-demo as its command line says, listening but not yet serving: (uvicorn server, socket).
+    Prints what main() prints before it serves: the models loaded, or why none could be, and the URL."""
     parser = argparse.ArgumentParser(prog="digits-demo", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1: this machine only)")
@@ -418,7 +420,11 @@ def main(argv=None):
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     print(f"digits-demo: open http://{shown}:{port}/ in a browser (Ctrl-C stops it)", flush=True)
-    server = make_server(create_app(served, class_names, dataset, problem, args.host))
+    return make_server(create_app(served, class_names, dataset, problem, args.host)), sock
+
+
+def main(argv=None):
+    server, sock = serve(argv)
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn stops cleanly, then passes the signal on
         server.run(sockets=[sock])
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.conftest import copy_project, dvc, set_params, stages_run
+from tests.conftest import copy_project, dvc, stages_run
 
 pytestmark = pytest.mark.e2e
 
@@ -48,11 +48,3 @@ def test_second_repro_runs_nothing(built):
     repo, _ = built
     assert stages_run(dvc("repro", cwd=repo).stdout) == []
     assert "up to date" in dvc("status", cwd=repo).stdout
-
-
-def test_changing_cnn_epochs_reruns_only_what_depends_on_it(built):
-    repo, _ = built
-    set_params(repo / "params.yaml", {"train_cnn.epochs": 2})
-    # permuted reads the CNN's recipe too: off, it re-runs in a second and trains nothing
-    assert stages_run(dvc("repro", cwd=repo).stdout) == ["train_cnn", "evaluate", "robustness", "permuted",
-                                                          "compare"]

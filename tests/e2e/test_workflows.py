@@ -1,10 +1,11 @@
 """End to end: the DVC workflows of README's "Workflows" section, with the real `dvc` and
 `git` in temporary repositories, on real MNIST files at tiny params (1000 images, 1 epoch).
 
-1. selective rebuilds, 2. branches, 3. experiments, 4. data versioning round trip,
-5. determinism; then the checks that .github/workflows/pr-results.yml runs on a pull
-request (.github/scripts/check_results.py). test_pipeline.py already covers a full repro,
-a second repro running nothing, and a train_cnn change re-running train_cnn onwards.
+1. selective rebuilds, 2. branches, 3. experiments, 4. data versioning round trip; then the
+checks that .github/workflows/pr-results.yml runs on a pull request
+(.github/scripts/check_results.py). test_pipeline.py already covers a full repro and
+a second repro running nothing; test_fixed_point.py a train_cnn change re-running train_cnn
+onwards, and determinism (README's `dvc repro --force && git status --short`).
 """
 
 import hashlib
@@ -12,12 +13,10 @@ import json
 import sys
 import time
 
-import pandas as pd
 import pytest
 import yaml
 
 from tests.conftest import CHECK, MNIST_MIRROR, PROJECT, copy_project, dvc, run, set_params, stages_run
-from tests.e2e.test_pipeline import STAGES
 
 pytestmark = pytest.mark.e2e
 
@@ -61,6 +60,19 @@ def results(built_project, tmp_path_factory):
     return copy_project(built_project[0], tmp_path_factory.mktemp("workflows") / "repo")
 
 
+@pytest.fixture(scope="module")
+def cnn_branch(results):
+    """The branch cnn-2-epochs of the shared project: the CNN trained for 2 epochs, committed.
+    The project is back on main after it; the branch's outputs stay in its DVC cache."""
+    run(["git", "checkout", "-q", "-b", "cnn-2-epochs"], cwd=results)
+    set_params(results / "params.yaml", {"train_cnn.epochs": 2})
+    dvc("repro", cwd=results)
+    commit(results, "CNN: 2 epochs")
+    run(["git", "checkout", "-q", "main"], cwd=results)
+    dvc("checkout", "-q", cwd=results)
+    return "cnn-2-epochs"
+
+
 @pytest.fixture
 def repo(results):
     """The shared project on main as committed; whatever a test changes is undone after it."""
@@ -85,23 +97,18 @@ def test_1_a_change_reruns_only_the_stages_that_read_it(repo):
     assert changed_stages(repo) == set()
 
 
-def test_2_branches_compare_with_metrics_params_and_plots_diff(repo, tmp_path):
-    run(["git", "checkout", "-q", "-b", "cnn-2-epochs"], cwd=repo)
-    set_params(repo / "params.yaml", {"train_cnn.epochs": 2})
-    dvc("repro", cwd=repo)
-    commit(repo, "CNN: 2 epochs")
-
-    metrics = json.loads(dvc("metrics", "diff", "main", "cnn-2-epochs", "--json", cwd=repo).stdout)
+def test_2_branches_compare_with_metrics_params_and_plots_diff(repo, cnn_branch, tmp_path):
+    metrics = json.loads(dvc("metrics", "diff", "main", cnn_branch, "--json", cwd=repo).stdout)
     cnn_accuracy = metrics["metrics/test.json"]["cnn.accuracy"]
     assert cnn_accuracy["new"] != cnn_accuracy["old"]
     assert "dense.accuracy" not in metrics["metrics/test.json"]  # the dense network was not retrained
-    table = dvc("metrics", "diff", "main", "cnn-2-epochs", "--md", cwd=repo).stdout
+    table = dvc("metrics", "diff", "main", cnn_branch, "--md", cwd=repo).stdout
     assert "| metrics/test.json" in table and "cnn.accuracy" in table
 
-    params = json.loads(dvc("params", "diff", "main", "cnn-2-epochs", "--json", cwd=repo).stdout)
+    params = json.loads(dvc("params", "diff", "main", cnn_branch, "--json", cwd=repo).stdout)
     assert params == {"params.yaml": {"train_cnn.epochs": {"old": 1, "new": 2, "diff": 1}}}
 
-    dvc("plots", "diff", "main", "cnn-2-epochs", "--out", str(tmp_path / "plots"), cwd=repo)
+    dvc("plots", "diff", "main", cnn_branch, "--out", str(tmp_path / "plots"), cwd=repo)
     assert (tmp_path / "plots" / "index.html").stat().st_size > 0
 
 
@@ -150,45 +157,35 @@ def test_3_experiments_queued_and_in_the_workspace(results, repo, tmp_path):
     assert "cnn-2-epochs" in dvc("exp", "show", "--md", cwd=repo).stdout
 
 
-def test_4_push_clone_pull_then_checkout_an_older_commit(repo, tmp_path):
+def test_4_push_clone_pull_then_checkout_an_older_commit(repo, cnn_branch, tmp_path):
+    # Two commits with a DVC remote, their data pushed: main's results, then the CNN's 2 epochs.
     run(["git", "checkout", "-q", "-b", "with-remote"], cwd=repo)
     dvc("remote", "add", "-d", "storage", str(tmp_path / "remote"), cwd=repo)
     commit(repo, "DVC remote: a local folder")
     dvc("push", cwd=repo)
+    run(["git", "checkout", "-q", "-b", "with-remote-cnn"], cwd=repo)
+    run(["git", "merge", "-q", "--no-edit", cnn_branch], cwd=repo)
+    dvc("checkout", "-q", cwd=repo)
+    dvc("push", cwd=repo)
+    run(["git", "checkout", "-q", "with-remote"], cwd=repo)
 
-    project = clone(repo, tmp_path / "clone")
+    project = clone(repo, tmp_path / "clone")  # on with-remote
     dvc("pull", cwd=project)
     assert changed_stages(project) == set()
     assert stages_run(dvc("repro", cwd=project).stdout) == []
     older_cnn = md5(project / "models" / "seed-3" / "cnn.keras")
     older_metrics = (project / "metrics" / "test.json").read_text()
 
-    set_params(project / "params.yaml", {"train_cnn.epochs": 2})
-    dvc("repro", cwd=project)
-    commit(project, "CNN: 2 epochs")
+    run(["git", "checkout", "-q", "with-remote-cnn"], cwd=project)  # a newer commit, pulled
+    dvc("pull", cwd=project)
     assert md5(project / "models" / "seed-3" / "cnn.keras") != older_cnn
 
-    run(["git", "checkout", "-q", "HEAD~1"], cwd=project)
-    dvc("checkout", cwd=project)
+    run(["git", "checkout", "-q", "with-remote"], cwd=project)
+    dvc("checkout", cwd=project)  # the older model, from the clone's cache
     assert md5(project / "models" / "seed-3" / "cnn.keras") == older_cnn == locked_md5(project, "train_cnn@3",
                                                                               "models/seed-3/cnn.keras")
     assert (project / "metrics" / "test.json").read_text() == older_metrics
     assert changed_stages(project) == set()
-
-
-def test_5_same_params_and_data_give_identical_metrics(repo):
-    def results():
-        found = {}
-        for model in ("dense", "cnn"):
-            found[model] = json.loads((repo / "metrics" / "test.json").read_text())[model]
-            history = pd.read_csv(repo / "metrics" / "seed-3" / f"{model}_history.csv")
-            found[f"{model} history"] = history.filter(regex="accuracy|loss").to_dict("list")
-            found[f"{model} predictions"] = (repo / "metrics" / f"{model}_predictions.csv").read_text()
-        return found
-
-    first = results()
-    assert stages_run(dvc("repro", "--force", cwd=repo).stdout) == STAGES
-    assert results() == first
 
 
 def test_pr_check_flags_results_that_do_not_belong_to_the_code(results, tmp_path):

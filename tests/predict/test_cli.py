@@ -2,14 +2,16 @@
 
 import os
 import re
+import signal
 import struct
 import sys
+import types
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from dense_vs_cnn.core.errors import PipelineError
+from dense_vs_cnn.core.errors import PipelineError, run_stage
 from dense_vs_cnn.evaluation.scoring import score
 from dense_vs_cnn.model.saving import load_model
 from dense_vs_cnn.predict.cli import main as predict
@@ -68,13 +70,29 @@ def test_agrees_with_evaluate_on_real_mnist_png(project, real_mnist_sample, tmp_
     assert np.mean(np.array(predicted) == evaluated) >= 0.98
 
 
-def test_bad_files_are_reported_and_the_rest_classified(project, tmp_path):
+def console_script(arguments, folder, capsys):
+    """digits-predict's console script (`run_stage(main)`, as `run()` calls it) run in this process in
+    `folder`, which has TensorFlow loaded already: its exit status, stdout and stderr."""
+    previous = signal.getsignal(signal.SIGTERM)  # run_stage sets its own
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.chdir(folder)
+            run_stage(predict, arguments)
+        status = 0
+    except SystemExit as exit:
+        status = exit.code
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    printed = capsys.readouterr()
+    return types.SimpleNamespace(returncode=status, stdout=printed.out, stderr=printed.err)
+
+
+def test_bad_files_are_reported_and_the_rest_classified(project, tmp_path, capsys):
     draw_digits(tmp_path / "drawn")
     (tmp_path / "empty.png").write_bytes(b"")
     (tmp_path / "notes.png").write_text("not an image")
-    result = run([sys.executable, "-m", "dense_vs_cnn.predict.cli", str(tmp_path / "drawn" / "digit_0.png"),
-                  str(tmp_path / "empty.png"), str(tmp_path / "notes.png")],
-                 cwd=project, check=False, env={"PYTHONPATH": str(PROJECT)})
+    result = console_script([str(tmp_path / "drawn" / "digit_0.png"), str(tmp_path / "empty.png"),
+                             str(tmp_path / "notes.png")], project, capsys)
     assert result.returncode == 1
     assert "digit_0.png  cnn: " in result.stdout
     assert "error: 2 of 3 files could not be classified" in result.stderr
@@ -119,7 +137,8 @@ def crafted_dds(path):
 
 
 def test_undecodable_files_fifos_and_odd_names_do_not_stop_the_rest(project, tmp_path):
-    """One crafted file used to abort the folder, a FIFO to hang, a newline in a name to forge a line."""
+    """One crafted file used to abort the folder, a FIFO to hang, a newline in a name to forge a line.
+    The console script in its own process, as a user runs it: a hang would time out, not stall the tests."""
     draw_digits(tmp_path / "drawn")
     crafted_dds(tmp_path / "drawn" / "a_crafted.dds")  # sorted first: everything after it must still run
     (tmp_path / "drawn" / "digit_3.jpg").rename(tmp_path / "drawn" / "evil\nerror: forged.jpg")
@@ -139,17 +158,17 @@ def test_undecodable_files_fifos_and_odd_names_do_not_stop_the_rest(project, tmp
     assert "Traceback" not in result.stderr
 
 
-def test_another_projects_params_do_not_matter_with_dataset(project, tmp_path):
+def test_another_projects_params_do_not_matter_with_dataset(project, tmp_path, capsys):
     draw_digits(tmp_path / "drawn")
     other = tmp_path / "other"
     other.mkdir()
     (other / "params.yaml").write_text("seed: [1, 2\n")  # not even YAML
     (other / "models").symlink_to(project / "models")
-    arguments = [sys.executable, "-m", "dense_vs_cnn.predict.cli", str(tmp_path / "drawn" / "digit_0.png")]
-    result = run([*arguments, "--dataset", "mnist"], cwd=other, check=False, env={"PYTHONPATH": str(PROJECT)})
+    arguments = [str(tmp_path / "drawn" / "digit_0.png")]
+    result = console_script([*arguments, "--dataset", "mnist"], other, capsys)
     assert result.returncode == 0, result.stderr
     assert "digit_0.png  cnn: " in result.stdout
-    without = run(arguments, cwd=other, check=False, env={"PYTHONPATH": str(PROJECT)})
+    without = console_script(arguments, other, capsys)
     assert without.returncode == 1
     assert without.stderr.startswith("error: params.yaml is not valid YAML")
     assert without.stderr.rstrip().endswith("(read for the class names: pass --dataset to leave it aside)")

@@ -2,7 +2,9 @@
 and by raw sockets that play a hostile network (silent, trickling, oversized, cross-site).
 
 Tests of the time and size limits run the real app on a real uvicorn server in a thread of
-this process, with limits of a few seconds; the command's own limits are checked too. The
+this process, with limits of a few seconds; the command's own limits are checked too. Tests of
+another project folder (Fashion-MNIST, a model replaced on disk) set the server up with the
+command's own code (`serve`) in a thread of this process, which has TensorFlow loaded already. The
 browser tests need the `demo` and `browser-tests` extras and Debian's chromium
 (`apt-get install chromium`); they skip, saying which is missing, where there is none.
 Set DEMO_SCREENSHOT=path/to/file.png to keep a copy of the page with a drawn digit.
@@ -49,6 +51,7 @@ from dense_vs_cnn.predict.demo import (  # noqa: E402  (after the skip: needs th
     create_app,
     listening_socket,
     make_server,
+    serve,
 )
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -279,7 +282,7 @@ def test_fashion_mnist_models_answer_with_clothing_names(browser, project, tmp_p
     params = (project / "params.yaml").read_text().replace("dataset: mnist", "dataset: fashion_mnist")
     (tmp_path / "params.yaml").write_text(params)
     draw_digits(tmp_path / "drawn")
-    with demo_server(tmp_path) as (url, console, _), open_page(browser, url) as page:
+    with demo_in_process(tmp_path) as url, open_page(browser, url) as page:
         page.set_input_files("#upload", tmp_path / "drawn" / "digit_1.jpg")
         page.wait_for_function("() => /^answered in/.test(document.querySelector('#message').textContent)")
         labels = page.locator(".row .label").all_inner_texts()
@@ -369,12 +372,8 @@ def watch(sockets, seconds, trickle=()):
 
 
 @contextlib.contextmanager
-def in_process(limits, host="127.0.0.1"):
-    """The real app, without models (these tests stop before any), on a real uvicorn server in a
-    thread of this process, with `limits`; yields its port."""
-    sock = listening_socket("127.0.0.1", 0)
-    app = create_app({}, get_dataset("mnist").class_names, "mnist", host=host, limits=limits)
-    server = make_server(app, limits)
+def serving(server, sock):
+    """`server` answering on `sock` from a thread of this process; yields the port."""
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
@@ -387,6 +386,24 @@ def in_process(limits, host="127.0.0.1"):
         server.should_exit = True
         thread.join(timeout=30)
         sock.close()
+
+
+def in_process(limits, host="127.0.0.1"):
+    """The real app, without models (these tests stop before any), on a real uvicorn server in a
+    thread of this process, with `limits`; yields its port."""
+    app = create_app({}, get_dataset("mnist").class_names, "mnist", host=host, limits=limits)
+    return serving(make_server(app, limits), listening_socket("127.0.0.1", 0))
+
+
+@contextlib.contextmanager
+def demo_in_process(folder, *arguments):
+    """digits-demo set up by its own code (`serve`: params, models, app) in `folder`, in this process,
+    which has TensorFlow loaded already, and served from a thread on a free port; yields its url.
+    The `demo` fixture and demo_server run the command itself."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        with serving(*serve(["--port", "0", *arguments])) as port:
+            yield f"http://127.0.0.1:{port}/"
 
 
 def ask(port, path="/api/info", host=None, method="GET", body=None, headers=()):
@@ -574,13 +591,13 @@ def post(url, data, name="drawing.png"):
         return json.load(reply)
 
 
-def test_a_model_replaced_on_disk_answers_from_then_on(project, tmp_path):
+def test_a_model_replaced_on_disk_answers_from_then_on(project, tmp_path, capsys):
     shutil.copytree(project / "models", tmp_path / "models")
     shutil.copy(project / "params.yaml", tmp_path / "params.yaml")
     folder = tmp_path / "models" / "seed-3"
     draw_digits(tmp_path / "drawn")
     drawing = (tmp_path / "drawn" / "digit_4.png").read_bytes()
-    with demo_server(tmp_path) as (url, console, _):
+    with demo_in_process(tmp_path) as url:
         before = post(url, drawing)
         assert before["served"]["cnn"]["sha256"] == sha256(folder / "cnn.keras")
         assert before["models"]["cnn"] != before["models"]["dense"]
@@ -611,4 +628,4 @@ def test_a_model_replaced_on_disk_answers_from_then_on(project, tmp_path):
         shutil.copy(project / "models" / "seed-3" / "cnn.keras", folder / "cnn.keras")
         back = post(url, drawing)
         assert back["models"] == before["models"] and back["served"] == before["served"]
-        assert "Traceback" not in console.read_text()
+    assert "Traceback" not in capsys.readouterr().err
