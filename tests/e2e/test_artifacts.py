@@ -7,7 +7,6 @@ another folder, with the repository's own cache gone so that only the remote can
 
 import hashlib
 import shutil
-import sys
 
 import numpy as np
 import pytest
@@ -15,7 +14,8 @@ import yaml
 from PIL import Image
 
 from dense_vs_cnn.model.saving import load_model
-from tests.conftest import PROJECT, copy_project, dvc, run, set_params
+from tests.conftest import copy_project, dvc, run, set_params
+from tests.predict.test_cli import console_script
 
 pytestmark = pytest.mark.e2e
 
@@ -39,7 +39,7 @@ def get_artifact(repo, folder, *arguments):
     return hashlib.md5((folder / "cnn.keras").read_bytes()).hexdigest()
 
 
-def test_registered_model_versions_are_downloaded_from_the_remote(built_project, tmp_path):
+def test_registered_model_versions_are_downloaded_from_the_remote(built_project, tmp_path, capsys):
     repo = copy_project(built_project[0], tmp_path / "repo")  # after one real `dvc repro`
     dvc("remote", "add", "-d", "storage", str(tmp_path / "remote"), cwd=repo)
     commit(repo, "results and a DVC remote")
@@ -47,13 +47,12 @@ def test_registered_model_versions_are_downloaded_from_the_remote(built_project,
     assert "Created git tag 'cnn@v0.0.1'" in run(["gto", "register", "cnn"], cwd=repo).stdout
     first = locked_md5(repo, "models/seed-3/cnn.keras")
 
-    # The artifact name works where a path does, in digits-predict.
+    # The artifact name works where a path does, in digits-predict (its console script, in this process).
     Image.fromarray(np.pad(np.full((20, 4), 255, np.uint8), 4)).save(tmp_path / "one.png")
-    predict = [sys.executable, "-m", "dense_vs_cnn.predict.cli", str(tmp_path / "one.png")]
-    env = {"PYTHONPATH": str(PROJECT)}
-    by_name = run([*predict, "--model", "cnn"], cwd=repo, env=env).stdout
-    assert by_name == run([*predict, "--model", "models/seed-3/cnn.keras"], cwd=repo, env=env).stdout
-    assert " cnn: " in by_name
+    by_name = console_script([str(tmp_path / "one.png"), "--model", "cnn"], repo, capsys)
+    by_path = console_script([str(tmp_path / "one.png"), "--model", "models/seed-3/cnn.keras"], repo, capsys)
+    assert by_name.returncode == by_path.returncode == 0, by_name.stderr + by_path.stderr
+    assert by_name.stdout == by_path.stdout and " cnn: " in by_name.stdout
 
     # A second version: the CNN trained for one more epoch.
     set_params(repo / "params.yaml", {"train_cnn.epochs": 2})

@@ -15,7 +15,7 @@ import pytest
 from scipy import stats
 
 from dense_vs_cnn.evaluation.calibration import brier_score, expected_calibration_error, log_loss
-from tests.conftest import copy_project, dvc, run, set_params, stages_run
+from tests.conftest import SEEDS, copy_project, dvc, run, stages_run
 
 pytestmark = pytest.mark.e2e
 
@@ -23,16 +23,13 @@ MODELS = ("dense", "cnn")
 
 
 @pytest.fixture(scope="module")
-def repo(built_project, tmp_path_factory):
-    """The session's tiny project with a second seed: `dvc repro` trains only seed 5's models."""
-    repo = copy_project(built_project[0], tmp_path_factory.mktemp("calibration") / "repo")
-    set_params(repo / "params.yaml", {"seeds": [3, 5]})
-    output = dvc("repro", cwd=repo).stdout
-    assert stages_run(output) == ["train_dense", "train_cnn", "evaluate", "compare"]
-    assert sorted(re.findall(r"Running stage '(train_\w+@\d+)'", output)) == ["train_cnn@5", "train_dense@5"]
-    run(["git", "add", "-A"], cwd=repo)
-    run(["git", "commit", "-q", "-m", "seeds 3 and 5"], cwd=repo)
-    return repo
+def repo(seeds_project, tmp_path_factory):
+    """The session's tiny project at SEEDS (3, 0, 1): `dvc repro` trained only the new seeds' models."""
+    repo, output = seeds_project
+    assert sorted(set(stages_run(output))) == ["compare", "evaluate", "train_cnn", "train_dense"]
+    assert sorted(re.findall(r"Running stage '(train_\w+@\d+)'", output)) == [
+        f"train_{model}@{seed}" for model in ("cnn", "dense") for seed in sorted(SEEDS[1:])]
+    return copy_project(repo, tmp_path_factory.mktemp("calibration") / "repo")
 
 
 def probabilities(repo, name, seed):
@@ -52,15 +49,15 @@ def table_rows(report, header):
 
 def test_probabilities_are_saved_for_every_seed_in_dvcs_cache_not_git(repo):
     folder = repo / "data" / "probabilities"
-    assert sorted(path.name for path in folder.iterdir()) == [
-        "cnn_seed3.npy", "cnn_seed5.npy", "dense_seed3.npy", "dense_seed5.npy"]
+    assert sorted(path.name for path in folder.iterdir()) == sorted(
+        f"{name}_seed{seed}.npy" for name in MODELS for seed in SEEDS)
     predictions = pd.read_csv(repo / "data" / "predictions.csv")
     for name in MODELS:
-        for seed in (3, 5):
+        for seed in SEEDS:
             values = probabilities(repo, name, seed)
             assert values.shape == (len(predictions), 10) and values.dtype == np.float32
             np.testing.assert_array_equal(values.argmax(axis=1), predictions[f"{name}_seed{seed}"])
-    assert run(["git", "check-ignore", "-q", "data/probabilities/cnn_seed5.npy"], cwd=repo).returncode == 0
+    assert run(["git", "check-ignore", "-q", "data/probabilities/cnn_seed0.npy"], cwd=repo).returncode == 0
     locked = dvc("status", "--json", cwd=repo).stdout
     assert json.loads(locked) == {}
 
@@ -72,13 +69,14 @@ def test_ece_and_brier_of_the_metrics_are_those_of_the_saved_probabilities(repo)
     shown = shown["metrics/test.json"]["data"]
     truth = labels(repo)
     for name in MODELS:
-        for seed in (3, 5):
+        for seed in SEEDS:
             values = probabilities(repo, name, seed)
             assert scores[str(seed)][name]["ece"] == expected_calibration_error(values, truth)
             assert scores[str(seed)][name]["brier"] == brier_score(values, truth)
             assert log_loss(values, truth) == pytest.approx(scores[str(seed)][name]["loss"], rel=1e-5)
         for key in ("ece", "brier"):  # averaged over the seeds, like accuracy: what `dvc metrics diff` shows
-            assert metrics[name][key] == pytest.approx(np.mean([scores[s][name][key] for s in ("3", "5")]))
+            mean = np.mean([scores[str(seed)][name][key] for seed in SEEDS])
+            assert metrics[name][key] == pytest.approx(mean)
             assert shown[name][key] == metrics[name][key]
 
 
@@ -86,9 +84,9 @@ def test_the_reports_calibration_is_the_first_seeds_saved_probabilities(repo):
     report = (repo / "reports" / "report.md").read_text(encoding="utf-8")
     rows, comparison = table_rows(report, "## Calibration"), table_rows(report, "## Comparison")
     truth = labels(repo)
-    ece = {name: expected_calibration_error(probabilities(repo, name, 3), truth) for name in MODELS}
+    ece = {name: expected_calibration_error(probabilities(repo, name, SEEDS[0]), truth) for name in MODELS}
     for column, name in enumerate(MODELS):
-        values = probabilities(repo, name, 3)
+        values = probabilities(repo, name, SEEDS[0])
         assert rows["Expected calibration error (15 equal-width confidence bins)"][column] == \
             f"{100 * ece[name]:.2f} %"
         assert rows["Brier score (sum over the classes, mean over the images)"][column] == \

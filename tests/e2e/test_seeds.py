@@ -17,12 +17,11 @@ from scipy import stats
 
 from dense_vs_cnn.evaluation.statistics import paired_bootstrap_interval
 from dense_vs_cnn.report.numbers import ENGLISH
-from tests.conftest import copy_project, dvc, set_params, stages_run
+from tests.conftest import SEEDS, copy_project, dvc, set_params, stages_run
 
 pytestmark = pytest.mark.e2e
 
 NBSP = "\u00a0"
-SEEDS = [3, 0, 1]  # the session's project trained seed 3: the first seed, as in params.yaml
 MODELS = {"en": {"dense": "Dense", "cnn": "CNN"}, "fr": {"dense": "le réseau dense", "cnn": "le CNN"}}
 
 
@@ -87,13 +86,11 @@ def check_first_seed_verdict(repo, text, language):
 
 
 @pytest.fixture(scope="module")
-def repo(built_project, tmp_path_factory):
-    """The session's tiny project, whose seed 3 is trained, at seeds 3, 0 and 1."""
-    repo = copy_project(built_project[0], tmp_path_factory.mktemp("seeds") / "repo")
-    set_params(repo / "params.yaml", {"seeds": SEEDS})
-    output = dvc("repro", cwd=repo).stdout
+def repo(seeds_project, tmp_path_factory):
+    """The session's project at seeds 3, 0 and 1, on a copy this module may change."""
+    repo, output = seeds_project
     assert trained(output) == [f"train_{model}@{seed}" for model in ("cnn", "dense") for seed in (0, 1)]
-    return repo
+    return copy_project(repo, tmp_path_factory.mktemp("seeds") / "repo")
 
 
 def test_three_seeds_give_a_table_and_an_interval_across_seeds(repo):

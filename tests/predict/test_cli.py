@@ -71,8 +71,8 @@ def test_agrees_with_evaluate_on_real_mnist_png(project, real_mnist_sample, tmp_
 
 
 def console_script(arguments, folder, capsys):
-    """digits-predict's console script (`run_stage(main)`, as `run()` calls it) run in this process in
-    `folder`, which has TensorFlow loaded already: its exit status, stdout and stderr."""
+    """digits-predict's console script (`run_stage(main)`, as `run()` calls it) run in `folder`, in this
+    process (TensorFlow is loaded once for all): its exit status, stdout and stderr."""
     previous = signal.getsignal(signal.SIGTERM)  # run_stage sets its own
     try:
         with pytest.MonkeyPatch.context() as patch:
