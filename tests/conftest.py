@@ -40,19 +40,29 @@ def have_mirror():
 # while the first builds `built_project`. A scheduling hint only: a module missing here runs in its turn.
 SLOWEST_FIRST = ["e2e/test_workflows.py", "e2e/test_plots.py", "e2e/test_seeds.py", "e2e/test_pr_results.py",
                  "e2e/test_dvc_loop.py", "e2e/test_fixed_point.py", "e2e/test_workspace_safety.py"]
+# Likewise among the unit-test modules, which follow: those of 15 s and more, slowest first.
+SLOWEST_UNIT_FIRST = ["predict/test_demo.py", "predict/test_cli.py", "stages/test_compare.py",
+                      "core/test_quiet.py", "model/test_distribute.py", "stages/test_train.py"]
 
 
 def pytest_collection_modifyitems(items):
     """End-to-end tests run the pipeline on real MNIST files: skip them where there are none.
     The slowest modules go first (SLOWEST_FIRST), then the other modules with end-to-end tests,
-    then the rest; each module's tests keep their order."""
+    then the slowest unit-test modules (SLOWEST_UNIT_FIRST), then the rest; each module's tests
+    keep their order."""
     def module(item):
         return item.nodeid.split("::")[0].removeprefix("tests/")
 
+    def rank(item):
+        name = module(item)
+        if name in SLOWEST_FIRST:
+            return 0, SLOWEST_FIRST.index(name)
+        if name in end_to_end:
+            return 1, 0
+        return 2, SLOWEST_UNIT_FIRST.index(name) if name in SLOWEST_UNIT_FIRST else len(SLOWEST_UNIT_FIRST)
+
     end_to_end = {module(item) for item in items if "e2e" in item.keywords}
-    last = len(SLOWEST_FIRST)
-    items.sort(key=lambda item: SLOWEST_FIRST.index(module(item)) if module(item) in SLOWEST_FIRST
-               else last + (module(item) not in end_to_end))
+    items.sort(key=rank)
     if not have_mirror():
         skip = pytest.mark.skip(reason=f"no MNIST mirror at {MNIST_MIRROR}; set MNIST_MIRROR")
         for item in items:
