@@ -18,7 +18,7 @@ are left alone. That is:
   line (a traceback, an error) is passed on at once. Afterwards stderr is the terminal
   again (tqdm draws its bar; Keras draws on stdout, never filtered).
 TF_CPP_MIN_LOG_LEVEL=0 shows everything.
-`import_tensorflow()` then freezes what the import made (gc.freeze), a second saved a process.
+`import_tensorflow()` then freezes what the import made (gc.freeze): about a second less a process.
 """
 
 import contextlib
@@ -89,7 +89,7 @@ def import_tensorflow():
         import tensorflow as tf
 
         tf.config.list_physical_devices()  # where "failed call to cuInit" is printed
-    # The import leaves about 350,000 objects that live as long as the process. Frozen (out of
+    # The import leaves about 349,000 objects that live as long as the process. Frozen (out of
     # the garbage collector's view; what is made later is collected as usual), they are not
     # walked again by each full collection, nor by the interpreter's exit: a second a process.
     gc.freeze()
