@@ -40,10 +40,10 @@ def have_mirror():
 # while the first builds `built_project`. A scheduling hint only: a module missing here runs in its turn.
 SLOWEST_FIRST = ["e2e/test_workflows.py", "e2e/test_plots.py", "e2e/test_seeds.py", "e2e/test_pr_results.py",
                  "e2e/test_dvc_loop.py", "e2e/test_fixed_point.py", "e2e/test_workspace_safety.py"]
-# Likewise among the unit-test modules, which follow: those of 10 s and more in a whole run
-# (`--durations`), slowest first.
-SLOWEST_UNIT_FIRST = ["predict/test_demo.py", "stages/test_compare.py", "stages/test_train.py",
-                      "core/test_quiet.py", "model/test_distribute.py", "model/test_saving.py"]
+# Likewise among the unit-test modules, which follow: the slowest of a unit run, slowest first
+# (test_demo and test_cli share the predict tests' trained models: whichever comes first trains them).
+SLOWEST_UNIT_FIRST = ["predict/test_demo.py", "predict/test_cli.py", "stages/test_compare.py",
+                      "core/test_quiet.py", "model/test_distribute.py", "stages/test_train.py"]
 
 
 def pytest_collection_modifyitems(items):
