@@ -6,10 +6,12 @@ import os
 import pty
 import re
 import shutil
+import signal
 import struct
 import subprocess
 import sys
 import termios
+import types
 from pathlib import Path
 
 import gto  # noqa: F401  (see below)
@@ -136,6 +138,26 @@ def in_a_terminal(command, cwd, columns=80, env=None):
     return re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", b"".join(chunks).decode())
 
 
+def in_this_process(main, arguments, folder, capsys):
+    """A stage's or console script's `main` run in `folder` as its entry point runs it
+    (`run_stage(main)`), but in this process, where TensorFlow is loaded once for all: its exit
+    status, stdout and stderr."""
+    from dense_vs_cnn.core.errors import run_stage
+
+    previous = signal.getsignal(signal.SIGTERM)  # run_stage sets its own
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.chdir(folder)
+            run_stage(main, arguments)
+        status = 0
+    except SystemExit as exit:
+        status = exit.code
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    printed = capsys.readouterr()
+    return types.SimpleNamespace(returncode=status, stdout=printed.out, stderr=printed.err)
+
+
 # check_params re-runs (a second) on any params change and changes nothing after it: the lists
 # below leave it out, unless asked, to say which stages did the work.
 CHECK = "check_params"
@@ -235,6 +257,29 @@ def seeds_project(built_project, tmp_path_factory):
 
     folder, output = built_once(tmp_path_factory, "seeds", build)
     return folder / "repo", output
+
+
+# The branch of the end-to-end modules that compare two commits (test_workflows.py, test_pr_results.py).
+CNN_BRANCH = "cnn-2-epochs"
+
+
+@pytest.fixture(scope="session")
+def cnn_branch_project(built_project, tmp_path_factory):
+    """The session's project with a branch CNN_BRANCH from main: the CNN trained for 2 epochs,
+    committed. Back on main, as committed; the branch's outputs stay in its DVC cache (run-cache
+    too). Made once per test run, for every xdist worker (`built_once`); modules work on a copy."""
+    def build(folder):
+        repo = copy_project(built_project[0], folder / "repo")
+        run(["git", "checkout", "-q", "-b", CNN_BRANCH], cwd=repo)
+        set_params(repo / "params.yaml", {"train_cnn.epochs": 2})
+        output = dvc("repro", cwd=repo).stdout
+        run(["git", "add", "-A"], cwd=repo)
+        run(["git", "commit", "-q", "-m", "CNN: 2 epochs"], cwd=repo)
+        run(["git", "checkout", "-q", "main"], cwd=repo)
+        dvc("checkout", "-q", cwd=repo)
+        return output
+
+    return built_once(tmp_path_factory, "cnn-branch", build)[0] / "repo"
 
 
 def copy_project(source, target):

@@ -14,8 +14,8 @@ import yaml
 from PIL import Image
 
 from dense_vs_cnn.model.saving import load_model
-from tests.conftest import copy_project, dvc, run, set_params
-from tests.predict.test_cli import console_script
+from dense_vs_cnn.predict.cli import main as predict
+from tests.conftest import copy_project, dvc, in_this_process, run, set_params
 
 pytestmark = pytest.mark.e2e
 
@@ -49,8 +49,9 @@ def test_registered_model_versions_are_downloaded_from_the_remote(built_project,
 
     # The artifact name works where a path does, in digits-predict (its console script, in this process).
     Image.fromarray(np.pad(np.full((20, 4), 255, np.uint8), 4)).save(tmp_path / "one.png")
-    by_name = console_script([str(tmp_path / "one.png"), "--model", "cnn"], repo, capsys)
-    by_path = console_script([str(tmp_path / "one.png"), "--model", "models/seed-3/cnn.keras"], repo, capsys)
+    image = str(tmp_path / "one.png")
+    by_name = in_this_process(predict, [image, "--model", "cnn"], repo, capsys)
+    by_path = in_this_process(predict, [image, "--model", "models/seed-3/cnn.keras"], repo, capsys)
     assert by_name.returncode == by_path.returncode == 0, by_name.stderr + by_path.stderr
     assert by_name.stdout == by_path.stdout and " cnn: " in by_name.stdout
 

@@ -25,7 +25,7 @@ import pytest
 import yaml
 from markdown_it import MarkdownIt
 
-from tests.conftest import PROJECT, copy_project, dvc, run, set_params
+from tests.conftest import CNN_BRANCH, PROJECT, copy_project, dvc, run
 from tests.test_post_comment import gh_calls, install_fake_gh
 
 pytestmark = pytest.mark.e2e
@@ -57,17 +57,13 @@ def bump_accuracies(value, step):
 
 
 @pytest.fixture(scope="module")
-def origin(built_project, tmp_path_factory):
-    """main with the results of one real `dvc repro`, three PR branches from it, and a base
-    branch with a hostile name at main's commit."""
-    repo = copy_project(built_project[0], tmp_path_factory.mktemp("pr-results") / "repo")
+def origin(cnn_branch_project, tmp_path_factory):
+    """main with the results of one real `dvc repro`, three PR branches from it (the session's
+    cnn-2-epochs, rebased), and a base branch with a hostile name at main's commit."""
+    repo = copy_project(cnn_branch_project, tmp_path_factory.mktemp("pr-results") / "repo")
     shutil.copytree(PROJECT / ".github", repo / ".github", ignore=shutil.ignore_patterns("__pycache__"))
     commit(repo, "results and the PR workflow")
-
-    run(["git", "checkout", "-q", "-b", "cnn-2-epochs"], cwd=repo)
-    set_params(repo / "params.yaml", {"train_cnn.epochs": 2})
-    dvc("repro", cwd=repo)
-    commit(repo, "CNN: 2 epochs")
+    run(["git", "rebase", "-q", "main", CNN_BRANCH], cwd=repo)  # a PR from main as it is now
 
     run(["git", "checkout", "-q", "-b", "docs-only", "main"], cwd=repo)
     (repo / "NOTES.md").write_text("How we compare the two models.\n")
@@ -208,7 +204,7 @@ def test_the_comment_workflow_runs_none_of_the_pull_requests_code():
 
 
 def test_a_pr_that_changes_train_cnn_epochs(origin, tmp_path):
-    project, head, steps = pr_results_run(origin, "cnn-2-epochs", tmp_path)
+    project, head, steps = pr_results_run(origin, CNN_BRANCH, tmp_path)
     assert_all_passed(steps, "Write the comment, and show it in the job summary")
     artifact = tmp_path / "artifacts" / "pr-comment"
     assert sorted(path.name for path in artifact.iterdir()) == ["comment.md", "pr-number"]

@@ -10,13 +10,24 @@ onwards, and determinism (README's `dvc repro --force && git status --short`).
 
 import hashlib
 import json
+import shutil
 import sys
 import time
 
 import pytest
 import yaml
 
-from tests.conftest import CHECK, MNIST_MIRROR, PROJECT, copy_project, dvc, run, set_params, stages_run
+from tests.conftest import (
+    CHECK,
+    CNN_BRANCH,
+    MNIST_MIRROR,
+    PROJECT,
+    copy_project,
+    dvc,
+    run,
+    set_params,
+    stages_run,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -55,22 +66,10 @@ def locked_md5(repo, stage, path):
 
 
 @pytest.fixture(scope="module")
-def results(built_project, tmp_path_factory):
-    """A project whose main branch holds the committed results of one real `dvc repro`."""
-    return copy_project(built_project[0], tmp_path_factory.mktemp("workflows") / "repo")
-
-
-@pytest.fixture(scope="module")
-def cnn_branch(results):
-    """The branch cnn-2-epochs of the shared project: the CNN trained for 2 epochs, committed.
-    The project is back on main after it; the branch's outputs stay in its DVC cache."""
-    run(["git", "checkout", "-q", "-b", "cnn-2-epochs"], cwd=results)
-    set_params(results / "params.yaml", {"train_cnn.epochs": 2})
-    dvc("repro", cwd=results)
-    commit(results, "CNN: 2 epochs")
-    run(["git", "checkout", "-q", "main"], cwd=results)
-    dvc("checkout", "-q", cwd=results)
-    return "cnn-2-epochs"
+def results(cnn_branch_project, tmp_path_factory):
+    """A project on main, which holds the committed results of one real `dvc repro`, with the
+    branch CNN_BRANCH: the CNN trained for 2 epochs, its outputs in the DVC cache."""
+    return copy_project(cnn_branch_project, tmp_path_factory.mktemp("workflows") / "repo")
 
 
 @pytest.fixture
@@ -97,18 +96,18 @@ def test_1_a_change_reruns_only_the_stages_that_read_it(repo):
     assert changed_stages(repo) == set()
 
 
-def test_2_branches_compare_with_metrics_params_and_plots_diff(repo, cnn_branch, tmp_path):
-    metrics = json.loads(dvc("metrics", "diff", "main", cnn_branch, "--json", cwd=repo).stdout)
+def test_2_branches_compare_with_metrics_params_and_plots_diff(repo, tmp_path):
+    metrics = json.loads(dvc("metrics", "diff", "main", CNN_BRANCH, "--json", cwd=repo).stdout)
     cnn_accuracy = metrics["metrics/test.json"]["cnn.accuracy"]
     assert cnn_accuracy["new"] != cnn_accuracy["old"]
     assert "dense.accuracy" not in metrics["metrics/test.json"]  # the dense network was not retrained
-    table = dvc("metrics", "diff", "main", cnn_branch, "--md", cwd=repo).stdout
+    table = dvc("metrics", "diff", "main", CNN_BRANCH, "--md", cwd=repo).stdout
     assert "| metrics/test.json" in table and "cnn.accuracy" in table
 
-    params = json.loads(dvc("params", "diff", "main", cnn_branch, "--json", cwd=repo).stdout)
+    params = json.loads(dvc("params", "diff", "main", CNN_BRANCH, "--json", cwd=repo).stdout)
     assert params == {"params.yaml": {"train_cnn.epochs": {"old": 1, "new": 2, "diff": 1}}}
 
-    dvc("plots", "diff", "main", cnn_branch, "--out", str(tmp_path / "plots"), cwd=repo)
+    dvc("plots", "diff", "main", CNN_BRANCH, "--out", str(tmp_path / "plots"), cwd=repo)
     assert (tmp_path / "plots" / "index.html").stat().st_size > 0
 
 
@@ -133,10 +132,22 @@ def experiments(shown):
     return found
 
 
+def drop_from_cache(repo, stage, path):
+    """Delete from `repo`'s DVC cache the folder `path` that `stage` wrote: as if never fetched."""
+    objects = repo / ".dvc" / "cache" / "files" / "md5"
+    listing = objects / (digest := locked_md5(repo, stage, path))[:2] / digest[2:]
+    for entry in json.loads(listing.read_text()):
+        (objects / entry["md5"][:2] / entry["md5"][2:]).unlink()
+    listing.unlink()
+
+
 def test_3_experiments_queued_and_in_the_workspace(results, repo, tmp_path):
-    # A clone without data or cache: the queued experiment must download MNIST in its own
-    # temporary workspace (.dvc/tmp/exps), which only the absolute $MNIST_MIRROR reaches.
+    # A clone without data, whose cache (the project's, copied) lacks the MNIST files: the queued
+    # experiment must download them in its own temporary workspace (.dvc/tmp/exps), which only
+    # the absolute $MNIST_MIRROR reaches; the run-cache has the rest (test_1 trained this rate).
     project = clone(results, tmp_path / "clone")
+    shutil.copytree(results / ".dvc" / "cache", project / ".dvc" / "cache")
+    drop_from_cache(project, "download", "data/raw")
     dvc("exp", "run", "--queue", "-n", "dense-lr", "-S", "train_dense.learning_rate=0.002", cwd=project)
     dvc("queue", "start", "--jobs", "1", cwd=project)
     status = wait_for_queue(project)
@@ -157,14 +168,14 @@ def test_3_experiments_queued_and_in_the_workspace(results, repo, tmp_path):
     assert "cnn-2-epochs" in dvc("exp", "show", "--md", cwd=repo).stdout
 
 
-def test_4_push_clone_pull_then_checkout_an_older_commit(repo, cnn_branch, tmp_path):
+def test_4_push_clone_pull_then_checkout_an_older_commit(repo, tmp_path):
     # Two commits with a DVC remote, their data pushed: main's results, then the CNN's 2 epochs.
     run(["git", "checkout", "-q", "-b", "with-remote"], cwd=repo)
     dvc("remote", "add", "-d", "storage", str(tmp_path / "remote"), cwd=repo)
     commit(repo, "DVC remote: a local folder")
     dvc("push", cwd=repo)
     run(["git", "checkout", "-q", "-b", "with-remote-cnn"], cwd=repo)
-    run(["git", "merge", "-q", "--no-edit", cnn_branch], cwd=repo)
+    run(["git", "merge", "-q", "--no-edit", CNN_BRANCH], cwd=repo)
     dvc("checkout", "-q", cwd=repo)
     dvc("push", cwd=repo)
     run(["git", "checkout", "-q", "with-remote"], cwd=repo)

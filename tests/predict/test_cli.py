@@ -2,20 +2,18 @@
 
 import os
 import re
-import signal
 import struct
 import sys
-import types
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from dense_vs_cnn.core.errors import PipelineError, run_stage
+from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.evaluation.scoring import score
 from dense_vs_cnn.model.saving import load_model
 from dense_vs_cnn.predict.cli import main as predict
-from tests.conftest import PROJECT, run
+from tests.conftest import PROJECT, in_this_process, run
 
 
 def draw_digits(folder):
@@ -70,28 +68,11 @@ def test_agrees_with_evaluate_on_real_mnist_png(project, real_mnist_sample, tmp_
     assert np.mean(np.array(predicted) == evaluated) >= 0.98
 
 
-def console_script(arguments, folder, capsys):
-    """digits-predict's console script (`run_stage(main)`, as `run()` calls it) run in `folder`, in this
-    process (TensorFlow is loaded once for all): its exit status, stdout and stderr."""
-    previous = signal.getsignal(signal.SIGTERM)  # run_stage sets its own
-    try:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.chdir(folder)
-            run_stage(predict, arguments)
-        status = 0
-    except SystemExit as exit:
-        status = exit.code
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    printed = capsys.readouterr()
-    return types.SimpleNamespace(returncode=status, stdout=printed.out, stderr=printed.err)
-
-
 def test_bad_files_are_reported_and_the_rest_classified(project, tmp_path, capsys):
     draw_digits(tmp_path / "drawn")
     (tmp_path / "empty.png").write_bytes(b"")
     (tmp_path / "notes.png").write_text("not an image")
-    result = console_script([str(tmp_path / "drawn" / "digit_0.png"), str(tmp_path / "empty.png"),
+    result = in_this_process(predict, [str(tmp_path / "drawn" / "digit_0.png"), str(tmp_path / "empty.png"),
                              str(tmp_path / "notes.png")], project, capsys)
     assert result.returncode == 1
     assert "digit_0.png  cnn: " in result.stdout
@@ -165,10 +146,10 @@ def test_another_projects_params_do_not_matter_with_dataset(project, tmp_path, c
     (other / "params.yaml").write_text("seed: [1, 2\n")  # not even YAML
     (other / "models").symlink_to(project / "models")
     arguments = [str(tmp_path / "drawn" / "digit_0.png")]
-    result = console_script([*arguments, "--dataset", "mnist"], other, capsys)
+    result = in_this_process(predict, [*arguments, "--dataset", "mnist"], other, capsys)
     assert result.returncode == 0, result.stderr
     assert "digit_0.png  cnn: " in result.stdout
-    without = console_script(arguments, other, capsys)
+    without = in_this_process(predict, arguments, other, capsys)
     assert without.returncode == 1
     assert without.stderr.startswith("error: params.yaml is not valid YAML")
     assert without.stderr.rstrip().endswith("(read for the class names: pass --dataset to leave it aside)")

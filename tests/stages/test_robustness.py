@@ -21,11 +21,13 @@ import yaml
 
 from dense_vs_cnn.core.datasets import get_dataset
 from dense_vs_cnn.data.idx import write_idx
+from stages.evaluate import main as evaluate
 from tests.conftest import (
     MNIST_MIRROR,
     PROJECT,
     can_mount_tmpfs,
     dvc,
+    in_this_process,
     run,
     run_on_tmpfs,
     set_params,
@@ -151,15 +153,15 @@ def test_broken_idx_files_stop_preprocess(idx_files, tiny_params, tmp_path, dama
 
 # --- Loading: safe mode, no pickle, damaged models --------------------------------------------
 
-def test_corrupt_model_stops_evaluate(prepared, tmp_path):
+def test_corrupt_model_stops_evaluate(prepared, tmp_path, capsys):
     (tmp_path / "broken.keras").write_bytes(b"PK\x03\x04 not really a zip")
-    result = run_stage("evaluate", ["--model", "dense", "broken.keras", str(prepared / "test_flat.npy"),
-                                    "--labels", str(prepared / "test_labels.npy"),
-                                    "--metrics", "out/test.json", "--timing", "out/inference.json",
-                                    "--scores", "out/scores.json", "--predictions", "out/predictions.csv",
-                                    "--probabilities", "out/probabilities",
-                                    "--out-dir", "out"],
-                       tmp_path)
+    result = in_this_process(evaluate, ["--model", "dense", "broken.keras", str(prepared / "test_flat.npy"),
+                                        "--labels", str(prepared / "test_labels.npy"),
+                                        "--metrics", "out/test.json", "--timing", "out/inference.json",
+                                        "--scores", "out/scores.json", "--predictions", "out/predictions.csv",
+                                        "--probabilities", "out/probabilities",
+                                        "--out-dir", "out"],
+                             tmp_path, capsys)
     assert_one_error_line(result, "broken.keras is not a loadable Keras model (")
     assert "delete it and run `dvc repro` to retrain" in result.stderr
     assert not (tmp_path / "out").exists()
