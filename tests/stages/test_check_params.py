@@ -13,8 +13,8 @@ from stages.check_params import CHECKED
 from stages.check_params import main as check_params
 from tests.conftest import (
     PROJECT,
+    copy_project,
     dvc,
-    make_pipeline_repo,
     run,
     set_params,
     stages_cached,
@@ -121,10 +121,9 @@ def assert_stopped_by_check_params(result, pwned):
 
 
 @pytest.mark.e2e
-def test_a_seed_that_is_shell_code_never_reaches_a_shell(tmp_path):
+def test_a_seed_that_is_shell_code_never_reaches_a_shell(built_project, tmp_path):
     """DVC pastes ${item.seed} unquoted into the train commands: check_params runs first and stops it."""
-    repo = make_pipeline_repo(tmp_path)
-    dvc("repro", "preprocess", cwd=repo)  # a project whose data is there: only the params change
+    repo = copy_project(built_project[0], tmp_path / "repo")  # its data is there: only the params change
     pwned = tmp_path / "PWNED"
     seeds = [f"3; touch {pwned} #"]
     set_params(repo / "params.yaml", {"seeds": seeds})
@@ -139,9 +138,8 @@ def test_a_seed_that_is_shell_code_never_reaches_a_shell(tmp_path):
 
 
 @pytest.mark.e2e
-def test_a_params_change_reruns_only_the_check_and_going_back_is_cached(tmp_path):
-    repo = make_pipeline_repo(tmp_path)
-    dvc("repro", "train_dense", cwd=repo)  # check_params, download, preprocess, train_dense@3
+def test_a_params_change_reruns_only_the_check_and_going_back_is_cached(built_project, tmp_path):
+    repo = copy_project(built_project[0], tmp_path / "repo")  # the session's results, committed
     set_params(repo / "params.yaml", {"download.timeout_seconds": 5})  # a key only check_params tracks
     changed = dvc("repro", "train_dense", cwd=repo).stdout
     assert stages_run(changed, check=True) == ["check_params"], changed

@@ -26,6 +26,7 @@ from tests.conftest import (
     MNIST_MIRROR,
     PROJECT,
     can_mount_tmpfs,
+    copy_project,
     dvc,
     in_this_process,
     run,
@@ -258,8 +259,8 @@ def test_preprocess_on_a_full_or_read_only_disk_says_so_and_leaves_nothing(tiny_
 # --- The real pipeline: DVC's lock, interrupted `dvc repro`, edited raw data -------------------
 
 @pytest.mark.e2e
-def test_interrupted_repro_is_locked_leaves_nothing_and_reruns_cleanly(pipeline_repo):
-    repo = pipeline_repo
+def test_interrupted_repro_is_locked_leaves_nothing_and_reruns_cleanly(built_project, tmp_path):
+    repo = copy_project(built_project[0], tmp_path / "repo")  # the session's results: only training runs
     set_params(repo / "params.yaml", {"train_dense.epochs": 10_000})
     first = Running([sys.executable, "-m", "dvc", "repro"], cwd=repo)
     first.wait_for("Epoch 2/", timeout=300)
@@ -279,8 +280,9 @@ def test_interrupted_repro_is_locked_leaves_nothing_and_reruns_cleanly(pipeline_
                  for path in (repo / folder).rglob(".*") if path.name != ".gitignore"]
     assert leftovers == []
 
-    set_params(repo / "params.yaml", {"train_dense.epochs": 1})
-    assert "Running stage 'train_dense@3'" in dvc("repro", "train_dense", cwd=repo).stdout
+    set_params(repo / "params.yaml", {"train_dense.epochs": 1})  # as committed: forced, it trains, not restores
+    assert "Running stage 'train_dense@3'" in dvc("repro", "--force", "--single-item", "train_dense",
+                                                  cwd=repo).stdout
     assert (repo / "models" / "seed-3" / "dense.keras").stat().st_size > 0
     assert "up to date" in dvc("status", "train_dense", cwd=repo).stdout
 
