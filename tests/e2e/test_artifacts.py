@@ -15,7 +15,7 @@ from PIL import Image
 
 from dense_vs_cnn.model.saving import load_model
 from dense_vs_cnn.predict.cli import main as predict
-from tests.conftest import copy_project, dvc, in_this_process, run, set_params
+from tests.conftest import CNN_BRANCH, copy_project, dvc, in_this_process, run
 
 pytestmark = pytest.mark.e2e
 
@@ -39,8 +39,8 @@ def get_artifact(repo, folder, *arguments):
     return hashlib.md5((folder / "cnn.keras").read_bytes()).hexdigest()
 
 
-def test_registered_model_versions_are_downloaded_from_the_remote(built_project, tmp_path, capsys):
-    repo = copy_project(built_project[0], tmp_path / "repo")  # after one real `dvc repro`
+def test_registered_model_versions_are_downloaded_from_the_remote(cnn_branch_project, tmp_path, capsys):
+    repo = copy_project(cnn_branch_project, tmp_path / "repo")  # main after one real `dvc repro`
     dvc("remote", "add", "-d", "storage", str(tmp_path / "remote"), cwd=repo)
     commit(repo, "results and a DVC remote")
     dvc("push", cwd=repo)
@@ -55,10 +55,9 @@ def test_registered_model_versions_are_downloaded_from_the_remote(built_project,
     assert by_name.returncode == by_path.returncode == 0, by_name.stderr + by_path.stderr
     assert by_name.stdout == by_path.stdout and " cnn: " in by_name.stdout
 
-    # A second version: the CNN trained for one more epoch.
-    set_params(repo / "params.yaml", {"train_cnn.epochs": 2})
-    dvc("repro", cwd=repo)
-    commit(repo, "CNN: 2 epochs")
+    # A second version: the CNN trained for one more epoch, on the session's branch, merged.
+    run(["git", "merge", "-q", "--no-edit", CNN_BRANCH], cwd=repo)
+    dvc("checkout", "-q", cwd=repo)
     dvc("push", cwd=repo)
     assert "Created git tag 'cnn@v0.0.2'" in run(["gto", "register", "cnn"], cwd=repo).stdout
     second = locked_md5(repo, "models/seed-3/cnn.keras")

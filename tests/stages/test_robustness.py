@@ -280,7 +280,7 @@ def test_interrupted_repro_is_locked_leaves_nothing_and_reruns_cleanly(built_pro
                  for path in (repo / folder).rglob(".*") if path.name != ".gitignore"]
     assert leftovers == []
 
-    set_params(repo / "params.yaml", {"train_dense.epochs": 1})  # as committed: forced, it trains, not restores
+    set_params(repo / "params.yaml", {"train_dense.epochs": 1})  # as committed: forced, it trains again
     assert "Running stage 'train_dense@3'" in dvc("repro", "--force", "--single-item", "train_dense",
                                                   cwd=repo).stdout
     assert (repo / "models" / "seed-3" / "dense.keras").stat().st_size > 0
