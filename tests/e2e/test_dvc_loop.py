@@ -20,6 +20,7 @@ from tests.conftest import (
     stages_cached,
     stages_run,
 )
+from tests.e2e.test_workflows import changed_stages
 
 pytestmark = pytest.mark.e2e
 
@@ -39,15 +40,29 @@ def repo(built_project, tmp_path_factory):
 @pytest.fixture(scope="module")
 def experiments(repo):
     """Two experiments, the dense network at another learning rate, then back at the committed
-    one: (what each printed, the committed rate)."""
+    one: (what each printed, the committed rate, what `dvc status` found changed before the first
+    and after it)."""
     committed = yaml.safe_load((repo / "params.yaml").read_text())["train_dense"]["learning_rate"]
+    set_params(repo / "params.yaml", {"train_dense.learning_rate": 0.002})  # what -S will write
+    before = changed_stages(repo)
+    run(["git", "checkout", "-q", "--", "params.yaml"], cwd=repo)
     changed = dvc("exp", "run", "-S", "train_dense.learning_rate=0.002", cwd=repo).stdout
+    after = changed_stages(repo)
     back = dvc("exp", "run", "-S", f"train_dense.learning_rate={committed}", cwd=repo).stdout
-    return changed, back, committed
+    return changed, back, committed, (before, after)
+
+
+def test_a_training_param_reruns_only_the_stages_that_read_it(experiments):
+    before, after = experiments[3]
+    # compare prints every train_dense param in the report's footer, so it reads them too; permuted
+    # trains with the same recipe when it is on (off, it re-runs in a second and trains nothing).
+    # evaluate and robustness follow once the model they read has changed.
+    assert before == {"train_dense@3", "permuted", "compare"}
+    assert after == set()
 
 
 def test_going_back_to_params_that_already_ran_trains_nothing(experiments):
-    changed, back, _ = experiments
+    changed, back, *_ = experiments
     assert stages_run(changed) == ["train_dense", "evaluate", "robustness", "permuted", "compare"]
     assert stages_run(back) == ["compare"], back  # compare writes the report: never run-cached
     assert stages_cached(back) == ["train_dense", "evaluate", "robustness", "permuted"], back
