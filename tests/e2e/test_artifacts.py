@@ -1,8 +1,9 @@
 """End to end: the models as DVC artifacts (README, "The models as DVC artifacts").
 
-In a temporary repository at tiny params: `dvc repro`, push to a local DVC remote (a
-folder), register versions with `gto register`, then `dvc artifacts get REPO cnn` from
-another folder, with the repository's own cache gone so that only the remote can serve it.
+In a copy of the session's project at tiny params (main's results, then its cnn-2-epochs
+branch merged): push to a local DVC remote (a folder), register versions with `gto register`,
+then `dvc artifacts get REPO cnn` from another folder, with the repository's own cache gone so
+that only the remote can serve it.
 """
 
 import hashlib
