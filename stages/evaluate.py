@@ -32,7 +32,8 @@ results).
 Every model is scored before anything is written: a bad model leaves the previous files.
 Removes the seed folders of MODELS (models/seed-N/) whose seed is no longer in `seeds`,
 so that dvc.yaml's `models` dependency holds exactly the models scored here, as on a
-fresh clone; refuses two seeds whose models hold the same bytes.
+fresh clone; refuses a seed folder that is a symbolic link, and two seeds whose models
+hold the same bytes.
 """
 
 import argparse
@@ -43,7 +44,14 @@ import pandas as pd
 
 from dense_vs_cnn.core.checks import check_examples, load_images
 from dense_vs_cnn.core.errors import PipelineError, run_stage
-from dense_vs_cnn.core.files import load_array, remove_other_seed_folders, save_array, write_csv, write_json
+from dense_vs_cnn.core.files import (
+    load_array,
+    refuse_reading_through_a_link,
+    remove_other_seed_folders,
+    save_array,
+    write_csv,
+    write_json,
+)
 from dense_vs_cnn.core.params import load_params
 from dense_vs_cnn.core.quiet import import_tensorflow
 from dense_vs_cnn.evaluation.calibration import reliability_table
@@ -89,6 +97,8 @@ def main(argv=None):
         for folder in remove_other_seed_folders(pattern, seeds):
             print(f"removed {folder}: its seed is not in params.yaml's seeds (DVC's cache keeps its "
                   "models: adding the seed back restores them without training)")
+        for seed in seeds:
+            refuse_reading_through_a_link(pattern.format(seed=seed))
         images = load_images(images_path)  # scaled, as the models were trained
         models = {seed: load_model(pattern.format(seed=seed)) for seed in seeds}
         refuse_identical_models({seed: pattern.format(seed=seed) for seed in seeds})

@@ -27,6 +27,9 @@ from dense_vs_cnn.data.idx import write_idx
 PROJECT = Path(__file__).resolve().parents[1]
 # The offline copy of the real MNIST files that CI provides beside the project.
 MNIST_MIRROR = Path(os.environ.get("MNIST_MIRROR") or PROJECT.parent / "shared" / "data" / "mnist").resolve()
+# DVC's usage reports off for every dvc the tests run, also a fresh `dvc init` before the project's
+# .dvc/config (analytics = false) is copied in: each report is a `dvc daemon analytics` process.
+os.environ["DVC_NO_ANALYTICS"] = "1"
 
 # Small enough that a whole `dvc repro` takes seconds: 1000 images per file, 1 epoch.
 TINY_PARAMS = {"preprocess.max_examples": 1000, "train_dense.epochs": 1, "train_cnn.epochs": 1}
@@ -42,10 +45,11 @@ def have_mirror():
 # while the first builds `built_project`. A scheduling hint only: a module missing here runs in its turn.
 SLOWEST_FIRST = ["e2e/test_workflows.py", "e2e/test_plots.py", "e2e/test_seeds.py", "e2e/test_pr_results.py",
                  "e2e/test_dvc_loop.py", "e2e/test_fixed_point.py", "e2e/test_workspace_safety.py"]
-# Likewise among the unit-test modules, which follow: the slowest of a unit run, slowest first
-# (test_demo and test_cli share the predict tests' trained models: whichever comes first trains them).
-SLOWEST_UNIT_FIRST = ["predict/test_demo.py", "predict/test_cli.py", "stages/test_compare.py",
-                      "core/test_quiet.py", "model/test_distribute.py", "stages/test_train.py"]
+# Likewise among the unit-test modules, which follow: the slowest of a unit run, slowest first, but
+# test_cli: it reads the models that test_demo's first test trains (tests/predict/conftest.py), so it
+# comes after the modules the other worker starts with, which would otherwise wait for that training.
+SLOWEST_UNIT_FIRST = ["predict/test_demo.py", "stages/test_compare.py", "core/test_quiet.py",
+                      "model/test_distribute.py", "stages/test_train.py", "predict/test_cli.py"]
 
 
 def pytest_collection_modifyitems(items):

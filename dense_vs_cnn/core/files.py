@@ -54,6 +54,16 @@ def refuse_linked_folder(path):
                             f"(`rm {folder}`) and run `dvc repro`")
 
 
+def refuse_reading_through_a_link(path):
+    """Nor are models read through one: DVC restores a stage's outputs from its run-cache through
+    a link `models/seed-0` -> `seed-3`, so that seed 0's models are then over seed 3's."""
+    folder = _linked_folder(path)
+    if folder is not None:
+        raise PipelineError(f"{folder} is a symbolic link (to {os.readlink(folder)}): models are never read "
+                            f"through a link, where DVC may have restored one seed's models over another's; "
+                            f"remove it (`rm {folder}`) and run `dvc repro`")
+
+
 @contextlib.contextmanager
 def atomic_path(path):
     """Yield a temporary path beside `path`; rename it to `path` if the block succeeds."""

@@ -1,6 +1,7 @@
 """End to end: what a careless user does to the workspace loses nothing. A file edited in
-place cannot corrupt DVC's cache, a seed folder that is a symbolic link is refused, and a
-seed dropped from params.yaml leaves evaluate depending on exactly the models it scores.
+place cannot corrupt DVC's cache, a seed folder that is a symbolic link is refused (also where
+DVC restores the seed's models through it from its run-cache), and a seed dropped from
+params.yaml leaves evaluate depending on exactly the models it scores.
 Real `dvc` and `git`, real MNIST at tiny params.
 """
 
@@ -10,7 +11,7 @@ import shutil
 import pytest
 import yaml
 
-from tests.conftest import copy_project, dvc, run, set_params, stages_run
+from tests.conftest import SEEDS, copy_project, dvc, run, set_params, stages_run
 
 pytestmark = pytest.mark.e2e
 
@@ -64,3 +65,25 @@ def test_a_linked_seed_folder_is_refused_then_a_dropped_seed_leaves_nothing_behi
     run(["git", "checkout", "-q", "--", "."], cwd=repo)  # back to seeds [3]: restored, not retrained
     back = dvc("repro", cwd=repo).stdout
     assert "train_cnn" not in stages_run(back), back
+
+
+def test_a_linked_seed_folder_that_dvc_restores_through_is_refused(built_project, seeds_project, tmp_path):
+    # The session's project with the seeds project's DVC cache, as a team's shared cache holds what
+    # a teammate trained: seed 0's models are in its run-cache, and DVC restores them, untrained.
+    repo = copy_project(built_project[0], tmp_path / "repo")
+    shutil.copytree(seeds_project[0] / ".dvc" / "cache", repo / ".dvc" / "cache", dirs_exist_ok=True)
+    seed = SEEDS[1]
+    (repo / "models" / f"seed-{seed}").symlink_to("seed-3")
+    set_params(repo / "params.yaml", {"seeds": [3, seed]})
+    refused = dvc("repro", cwd=repo, check=False)
+    assert refused.returncode != 0
+    assert f"Stage 'train_cnn@{seed}' is cached" in refused.stdout  # written through the link, over seed 3's
+    assert (f"error: models/seed-{seed} is a symbolic link (to seed-3): models are never read through a "
+            "link") in refused.stderr
+    (repo / "models" / f"seed-{seed}").unlink()
+    restored = dvc("repro", cwd=repo).stdout
+    assert not {"train_dense", "train_cnn"} & set(stages_run(restored)), restored
+    for each in (3, seed):
+        path = f"models/seed-{each}/cnn.keras"
+        assert md5(repo / path) == locked(repo, f"train_cnn@{each}", path)["md5"]
+    assert md5(repo / "models" / "seed-3" / "cnn.keras") != md5(repo / f"models/seed-{seed}/cnn.keras")

@@ -1,4 +1,5 @@
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -67,6 +68,20 @@ def test_nothing_is_written_unless_every_model_scores(prepared, dense_model, tmp
         evaluate(evaluate_arguments(prepared, out, ("dense", dense_model), ("cnn", tmp_path / "cnn.keras")))
     assert [path.name for path in out.iterdir()] == ["test.json"]
     assert (out / "test.json").read_text() == '{"accuracy": 0.5}'
+
+
+def test_a_seed_folder_that_is_a_link_is_never_read(prepared, dense_model, tmp_path):
+    # DVC restores a cached seed's models through such a link, over those it leads to
+    # (tests/e2e/test_workspace_safety.py)
+    (tmp_path / "models" / "seed-3").mkdir(parents=True)
+    shutil.copy(dense_model, tmp_path / "models" / "seed-3" / "dense.keras")
+    (tmp_path / "models" / "seed-0").symlink_to("seed-3")
+    set_params(tmp_path / "params.yaml", {"seeds": [3, 0]})
+    refused = r"^models/seed-0 is a symbolic link \(to seed-3\): models are never read through a link"
+    pattern = "models/seed-{seed}/dense.keras"
+    with pytest.raises(PipelineError, match=refused + r".*`rm models/seed-0`"):
+        evaluate(evaluate_arguments(prepared, tmp_path / "metrics", ("dense", pattern)))
+    assert not (tmp_path / "metrics").exists()
 
 
 def test_labels_outside_the_models_classes_are_refused(prepared, dense_model, tmp_path):
