@@ -434,3 +434,15 @@ def test_the_permuted_pixels_control_is_off_by_default_and_its_keys_are_checked(
     with pytest.raises(PipelineError, match="unknown key analysis.'permutation_sed': did you mean "
                                             "'permutation_seed'"):
         load_params(write_text(tmp_path, text))
+
+
+def test_yaml_is_parsed_in_c_as_in_python():
+    """ruamel.yaml.clib is installed (pyproject.toml), so DVC's YAML(typ="safe"), and the stages', parse
+    with its C parser: the values of params.yaml and dvc.lock are those of ruamel's pure-Python parser."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.main import CParser
+
+    assert CParser is not None and YAML(typ="safe").Parser is CParser
+    for name in ("params.yaml", "dvc.lock", "dvc.yaml"):
+        text = (PROJECT / name).read_text()
+        assert YAML(typ="safe").load(text) == YAML(typ="safe", pure=True).load(text), name
