@@ -46,7 +46,7 @@ from dense_vs_cnn.core.checks import check_examples, load_images
 from dense_vs_cnn.core.errors import PipelineError, run_stage
 from dense_vs_cnn.core.files import (
     load_array,
-    refuse_reading_through_a_link,
+    refuse_linked_model_folder,
     remove_other_seed_folders,
     save_array,
     write_csv,
@@ -98,7 +98,7 @@ def main(argv=None):
             print(f"removed {folder}: its seed is not in params.yaml's seeds (DVC's cache keeps its "
                   "models: adding the seed back restores them without training)")
         for seed in seeds:
-            refuse_reading_through_a_link(pattern.format(seed=seed))
+            refuse_linked_model_folder(pattern.format(seed=seed))
         images = load_images(images_path)  # scaled, as the models were trained
         models = {seed: load_model(pattern.format(seed=seed)) for seed in seeds}
         refuse_identical_models({seed: pattern.format(seed=seed) for seed in seeds})

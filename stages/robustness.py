@@ -26,7 +26,7 @@ import numpy as np
 from dense_vs_cnn.core.checks import check_examples, load_images
 from dense_vs_cnn.core.datasets import IMAGE_SIZE
 from dense_vs_cnn.core.errors import PipelineError, run_stage
-from dense_vs_cnn.core.files import load_array, write_csv, write_json
+from dense_vs_cnn.core.files import load_array, refuse_linked_model_folder, write_csv, write_json
 from dense_vs_cnn.core.params import load_params
 from dense_vs_cnn.core.quiet import import_tensorflow
 from dense_vs_cnn.evaluation.robustness import choose, headline, score_transformed
@@ -67,6 +67,8 @@ def main(argv=None):
     images = load_images(args.images).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
     labels = load_array(args.labels)
 
+    for _, path in args.model:
+        refuse_linked_model_folder(path)
     import_tensorflow()  # without its start-up notices, after the params and data are checked
     from dense_vs_cnn.model.saving import load_model
 

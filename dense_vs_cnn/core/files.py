@@ -54,11 +54,12 @@ def refuse_linked_folder(path):
                             f"(`rm {folder}`) and run `dvc repro`")
 
 
-def refuse_reading_through_a_link(path):
-    """Nor are models read through one: DVC restores a stage's outputs from its run-cache through
-    a link `models/seed-0` -> `seed-3`, so that seed 0's models are then over seed 3's."""
-    folder = _linked_folder(path)
-    if folder is not None:
+def refuse_linked_model_folder(path):
+    """A model is never read from a folder that is a symbolic link: DVC restores a cached train stage's
+    models from its run-cache (without running the stage, which refuses links) through a link
+    `models/seed-0` -> `seed-3`, over seed 3's models."""
+    folder = Path(path).parent
+    if folder.is_symlink():
         raise PipelineError(f"{folder} is a symbolic link (to {os.readlink(folder)}): models are never read "
                             f"through a link, where DVC may have restored one seed's models over another's; "
                             f"remove it (`rm {folder}`) and run `dvc repro`")

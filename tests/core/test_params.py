@@ -438,11 +438,11 @@ def test_the_permuted_pixels_control_is_off_by_default_and_its_keys_are_checked(
 
 def test_yaml_is_parsed_in_c_as_in_python():
     """ruamel.yaml.clib is installed (pyproject.toml), so DVC's YAML(typ="safe"), and the stages', parse
-    with its C parser: the values of params.yaml and dvc.lock are those of ruamel's pure-Python parser."""
+    with its C parser: the values of params.yaml, dvc.lock and dvc.yaml are those of the pure-Python one."""
     from ruamel.yaml import YAML
     from ruamel.yaml.main import CParser
 
-    assert CParser is not None and YAML(typ="safe").Parser is CParser
+    assert YAML(typ="safe").Parser is CParser  # None without the extension
     for name in ("params.yaml", "dvc.lock", "dvc.yaml"):
         text = (PROJECT / name).read_text()
         assert YAML(typ="safe").load(text) == YAML(typ="safe", pure=True).load(text), name

@@ -103,3 +103,14 @@ def test_a_bad_model_leaves_no_result(prepared, models, tmp_path, tiny_params):
     with pytest.raises(PipelineError, match=r"small.keras expects inputs of shape \(5, 5\), not 28x28"):
         run_robustness(prepared, {"dense": models["dense"], "cnn": tmp_path / "small.keras"}, out)
     assert not out.exists()
+
+
+def test_a_model_folder_that_is_a_link_is_never_read(prepared, models, tmp_path, tiny_params):
+    # As in evaluate (tests/stages/test_evaluate.py): DVC may have restored another seed's models through it
+    (tmp_path / "models" / "seed-0").mkdir(parents=True)
+    (tmp_path / "models" / "seed-3").symlink_to("seed-0")
+    out = tmp_path / "out"
+    refused = r"^models/seed-3 is a symbolic link \(to seed-0\): models are never read through a link"
+    with pytest.raises(PipelineError, match=refused):
+        run_robustness(prepared, {"dense": models["dense"], "cnn": "models/seed-3/cnn.keras"}, out)
+    assert not out.exists()
