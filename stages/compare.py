@@ -23,6 +23,7 @@ of --models minus the first (`--models dense cnn`: CNN − Dense).
 """
 
 import argparse
+import gc
 import math
 import os
 import platform
@@ -214,3 +215,6 @@ def main(argv=None):
 
 if __name__ == "__main__":
     run_stage(main)
+    # The process ends here: frozen, the objects that matplotlib, scipy and pandas made are not
+    # walked again by the interpreter's exit (0.5 s of a compare run).
+    gc.freeze()

@@ -1,6 +1,7 @@
 import json
 import re
 import shutil
+import sys
 
 import matplotlib.image
 import numpy as np
@@ -13,7 +14,7 @@ from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.evaluation.calibration import brier_score, expected_calibration_error, log_loss
 from dense_vs_cnn.evaluation.statistics import per_class_metrics, wilson_interval
 from stages.compare import main as compare
-from tests.conftest import PROJECT, TINY_PARAMS, set_params
+from tests.conftest import PROJECT, TINY_PARAMS, run, set_params
 
 IMAGES = 400
 NNBSP, NBSP, MINUS = "\u202f", "\u00a0", "\u2212"  # narrow no-break space, no-break space, minus sign
@@ -142,17 +143,21 @@ def report_of(tmp_path_factory):
     return made
 
 
+def compare_arguments(metrics, tmp_path):
+    return ["--metrics-dir", str(metrics), "--history", str(metrics / "seed-3" / "{model}_history.csv"),
+            "--scores", str(tmp_path / "data" / "scores.json"),
+            "--predictions", str(tmp_path / "data" / "predictions.csv"),
+            "--probabilities", str(tmp_path / "data" / "probabilities" / "{model}_seed3.npy"),
+            "--models", "dense", "cnn", "--robustness", str(metrics / "robustness.csv"),
+            "--permuted", str(tmp_path / "data" / "permuted" / "predictions.csv"),
+            "--test-images", str(tmp_path / "test_channel.npy"), "--code", str(PROJECT / "stages"),
+            "--figures", str(tmp_path / "reports" / "figures"),
+            "--report", str(tmp_path / "reports" / "report.md")]
+
+
 def run_compare(metrics, tmp_path):
-    report = tmp_path / "reports" / "report.md"
-    compare(["--metrics-dir", str(metrics), "--history", str(metrics / "seed-3" / "{model}_history.csv"),
-             "--scores", str(tmp_path / "data" / "scores.json"),
-             "--predictions", str(tmp_path / "data" / "predictions.csv"),
-             "--probabilities", str(tmp_path / "data" / "probabilities" / "{model}_seed3.npy"),
-             "--models", "dense", "cnn", "--robustness", str(metrics / "robustness.csv"),
-             "--permuted", str(tmp_path / "data" / "permuted" / "predictions.csv"),
-             "--test-images", str(tmp_path / "test_channel.npy"), "--code", str(PROJECT / "stages"),
-             "--figures", str(tmp_path / "reports" / "figures"), "--report", str(report)])
-    return report.read_text(encoding="utf-8")
+    compare(compare_arguments(metrics, tmp_path))
+    return (tmp_path / "reports" / "report.md").read_text(encoding="utf-8")
 
 
 def table_rows(report, header):
@@ -254,11 +259,22 @@ def test_every_image_link_is_a_real_png(report_of):
         assert height > 100 and width > 500, link
 
 
-def test_rerun_gives_identical_bytes(metrics, tmp_path, tiny_params):
+# The stage as dvc runs it (`python -m stages.compare`), noting, as the process exits, how many
+# objects its __main__ block froze (gc.freeze: the exit then walks none of them).
+AS_A_STAGE = ("import atexit, gc, runpy, sys; "
+              "atexit.register(lambda: print('frozen objects:', gc.get_freeze_count())); "
+              "sys.argv[0] = 'compare'; runpy.run_module('stages.compare', run_name='__main__')")
+
+
+def test_a_rerun_as_a_stage_process_gives_identical_bytes_and_freezes_before_it_exits(metrics, tmp_path,
+                                                                                     tiny_params):
     first = run_compare(metrics, tmp_path)
     pictures = {path.name: path.read_bytes() for path in (tmp_path / "reports" / "figures").iterdir()}
-    assert run_compare(metrics, tmp_path) == first
+    rerun = run([sys.executable, "-c", AS_A_STAGE, *compare_arguments(metrics, tmp_path)], cwd=tmp_path,
+                env={"PYTHONPATH": str(PROJECT)})
+    assert (tmp_path / "reports" / "report.md").read_text(encoding="utf-8") == first
     assert {path.name: path.read_bytes() for path in (tmp_path / "reports" / "figures").iterdir()} == pictures
+    assert int(re.search(r"frozen objects: (\d+)", rerun.stdout).group(1)) > 100_000, rerun.stdout
 
 
 def test_french_report_numbers_equal_the_metrics_files_in_french(report_of):
