@@ -270,6 +270,7 @@ def test_a_rerun_as_a_stage_process_gives_identical_bytes_and_freezes_before_it_
                                                                                      tiny_params):
     first = run_compare(metrics, tmp_path)
     pictures = {path.name: path.read_bytes() for path in (tmp_path / "reports" / "figures").iterdir()}
+    shutil.rmtree(tmp_path / "reports")  # what the process writes, not what the first run left
     rerun = run([sys.executable, "-c", AS_A_STAGE, *compare_arguments(metrics, tmp_path)], cwd=tmp_path,
                 env={"PYTHONPATH": str(PROJECT)})
     assert (tmp_path / "reports" / "report.md").read_text(encoding="utf-8") == first
