@@ -45,9 +45,15 @@ def new_figure(width, height):
 
 
 def save_png(figure, path):
-    """Write `figure` to `path` atomically, without metadata that would change between runs."""
+    """Write `figure` to `path` atomically, without metadata that would change between runs.
+
+    Agg's print_png draws the figure once, laying it out as it draws; savefig would first draw it
+    once more without rendering, to lay it out: the same bytes, about a sixth more time.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     with atomic_path(path) as temporary:
-        figure.savefig(temporary, format="png", metadata={"Software": None})
+        FigureCanvasAgg(figure).print_png(temporary, metadata={"Software": None})
 
 
 def learning_curves(histories, labels, numbers, path):
