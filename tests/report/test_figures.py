@@ -52,6 +52,31 @@ def test_figures_are_valid_pngs_with_identical_bytes_on_every_run(tmp_path):
         assert height > 100 and width > 500, name
 
 
+def test_a_figure_is_drawn_once_as_it_is_saved_and_gives_the_bytes_of_savefig(tmp_path, monkeypatch):
+    """save_png draws once, laying the figure out as it draws; savefig draws twice (first without
+    rendering, to lay it out) and writes the same bytes."""
+    from matplotlib.figure import Figure
+
+    draws, draw = [], Figure.draw
+
+    def counted(figure, renderer):
+        draws.append(renderer)
+        return draw(figure, renderer)
+
+    monkeypatch.setattr(Figure, "draw", counted)
+    matrices = {"Dense": np.arange(100).reshape(10, 10), "CNN": np.arange(100).reshape(10, 10).T}
+    figures.confusion_matrices(matrices, tuple("ABCDEFGHIJ"), LABELS, ENGLISH, tmp_path / "once.png")
+    assert len(draws) == 1
+
+    def savefig(figure, path):
+        figure.savefig(path, format="png", metadata={"Software": None})
+
+    monkeypatch.setattr(figures, "save_png", savefig)
+    figures.confusion_matrices(matrices, tuple("ABCDEFGHIJ"), LABELS, ENGLISH, tmp_path / "savefig.png")
+    assert len(draws) == 3
+    assert (tmp_path / "once.png").read_bytes() == (tmp_path / "savefig.png").read_bytes()
+
+
 def tick_texts(axis):
     axis.figure.canvas.draw()  # tick labels are computed when drawn
     return [label.get_text() for label in axis.get_ticklabels() if label.get_text()]
