@@ -1,6 +1,6 @@
 """The report's figures, drawn with matplotlib and saved as PNG files that GitHub shows.
 
-Headless (matplotlib's Figure with its default Agg canvas, never pyplot or a window) and
+Headless (matplotlib's Figure drawn on an Agg canvas, never pyplot or a window) and
 byte-reproducible: the same inputs give the same PNG bytes, because the PNG metadata
 holds no software version or date. Labels come in already translated, and every number
 drawn (tick labels, counts) is written by the report language's NumberFormat (numbers.py).
