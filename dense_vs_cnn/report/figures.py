@@ -47,8 +47,8 @@ def new_figure(width, height):
 def save_png(figure, path):
     """Write `figure` to `path` atomically, without metadata that would change between runs.
 
-    Agg's print_png draws the figure once, laying it out as it draws; savefig would first draw it
-    once more without rendering, to lay it out: the same bytes, about a sixth more time.
+    Agg's print_png draws the figure once, laying it out as it draws; savefig would draw it twice,
+    first without rendering, only to lay it out: the same bytes for more work.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 

@@ -467,7 +467,8 @@ def test_digits_demo_closes_a_silent_connection_after_its_header_time(demo):
 
 
 def test_connections_and_uploads_past_their_limits_are_refused_at_once():
-    # An answered connection is closed once idle: after idle_seconds, which would be the wait for `after`.
+    # `after` reads until the server closes the answered connection: once idle for idle_seconds (5 s
+    # by default).
     with in_process(Limits(connections=4, uploads=2, idle_seconds=0.5)) as port:
         arriving = [connect(port, upload_head(port, 1000) + b"x") for _ in range(2)]
         time.sleep(0.5)  # the server has read their headers: two uploads are arriving
