@@ -191,9 +191,9 @@ def test_verdict_gives_the_model_ahead_interval_and_mcnemar(report_of):
      "Le CNN est en tête, sans écart significatif\u00a0: une exactitude de 99,00\u00a0%"),
 ])
 def test_the_headline_names_a_winner_only_when_mcnemar_and_the_bootstrap_support_it(
-        metrics, tmp_path, tiny_params, language, win, ahead):
+        report_of, metrics, tmp_path, tiny_params, language, win, ahead):
+    assert report_verdict(report_of[language][0]).startswith(ahead)  # write_metrics' files: p = 0.109
     set_params(tiny_params, {"compare.language": language})
-    assert report_verdict(run_compare(metrics, tmp_path)).startswith(ahead)  # p = 0.109
     # Dense now misses 30 more images, which the CNN gets right: p = 2 * 56 / 2**40, interval above 0.
     write_results(metrics, "dense", [3, 14, 25, 36, 47, 58, 69, 70, 81, 92, *range(200, 230)], 109_386,
                   [0.96, 0.975])
@@ -507,10 +507,11 @@ def test_calibration_numbers_are_those_of_the_saved_probabilities(report_of):
     assert f"![{caption}](figures/reliability.png)" in section
 
 
-def test_the_verdict_says_which_model_is_better_calibrated_only_when_clearly(metrics, tmp_path, tiny_params):
+def test_the_verdict_says_which_model_is_better_calibrated_only_when_clearly(report_of, metrics, tmp_path,
+                                                                            tiny_params):
     sentence = ("CNN is better calibrated: an expected calibration error of 0.00 % against 2.49 % for Dense, "
                 "and the 95 % confidence interval of the gap CNN − Dense, ")
-    paragraphs = run_compare(metrics, tmp_path).split("\n\n")
+    paragraphs = report_of["en"][0].split("\n\n")  # write_metrics' files
     assert paragraphs[2].startswith(sentence) and paragraphs[2].endswith("excludes 0 (seed 3's models; see "
                                                                          "Calibration).")
     assert paragraphs[3] == "## Comparison"
@@ -712,8 +713,8 @@ def write_permuted(tmp_path, wrong=PERMUTED_WRONG):
     return path
 
 
-def test_the_permuted_section_comes_only_when_the_control_ran(metrics, tmp_path, tiny_params):
-    report = run_compare(metrics, tmp_path)  # off by default: the predictions file is not even read
+def test_the_permuted_section_comes_only_when_the_control_ran(report_of, metrics, tmp_path, tiny_params):
+    report = report_of["en"][0]  # off by default: write_metrics writes no permuted predictions to read
     assert "permuted" not in report.split("## Reproducibility")[0].lower()
     assert "analysis: {permuted_pixels: false, permutation_seed: 0}\n" in report  # the params footer
     set_params(tiny_params, {"analysis.permuted_pixels": True, "analysis.permutation_seed": 4})

@@ -1,4 +1,5 @@
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -12,9 +13,10 @@ from tests.conftest import set_params, train_arguments
 
 
 @pytest.fixture
-def dense_model(prepared, tmp_path):
-    train_dense(train_arguments(prepared, "flat", tmp_path / "dense"))
-    return tmp_path / "dense" / "model.keras"
+def dense_model(tiny_models):
+    """The dense network the train stage made from the synthetic set that `prepared` holds too
+    (conftest.py's tiny_models, trained once per worker): the tests only read it."""
+    return tiny_models[1]["dense"]
 
 
 def test_writes_metrics_and_predictions(prepared, dense_model, tmp_path):
@@ -92,10 +94,12 @@ def test_labels_outside_the_models_classes_are_refused(prepared, dense_model, tm
     assert not (tmp_path / "metrics").exists()
 
 
-def test_every_seeds_probabilities_are_saved_and_give_its_scores(prepared, tiny_params, tmp_path):
+def test_every_seeds_probabilities_are_saved_and_give_its_scores(prepared, tiny_params, dense_model,
+                                                                 tmp_path):
     set_params(tiny_params, {"seeds": [3, 5]})
-    for seed in (3, 5):
-        train_dense(train_arguments(prepared, "flat", tmp_path / "models" / f"seed-{seed}", seed=seed))
+    (tmp_path / "models" / "seed-3").mkdir(parents=True)
+    shutil.copy(dense_model, tmp_path / "models" / "seed-3" / "model.keras")  # seed 3: as trained
+    train_dense(train_arguments(prepared, "flat", tmp_path / "models" / "seed-5", seed=5))
     out = tmp_path / "out"
     (out / "probabilities").mkdir(parents=True)
     np.save(out / "probabilities" / "dense_seed8.npy", np.zeros(3))  # a dropped seed's: removed
