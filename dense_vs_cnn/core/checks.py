@@ -17,7 +17,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from dense_vs_cnn.core.datasets import IMAGE_SIZE
 from dense_vs_cnn.core.errors import PipelineError
@@ -164,6 +163,8 @@ def check_table(frame, path, rules):
         raise PipelineError(f"{path}: no {', '.join(missing)} column; {_edited(path)}")
     if frame.empty:
         raise PipelineError(f"{path} has no rows, only a header; {_edited(path)}")
+    import pandas as pd  # here, not at the top: the train stages check arrays only, without pandas
+
     checked = frame.copy()
     for column, rule in rules.items():
         values = pd.to_numeric(frame[column], errors="coerce")  # text becomes NaN, which fails below
@@ -179,6 +180,8 @@ def check_table(frame, path, rules):
 
 def check_result(part, data, path, num_classes):
     """Check one result file's content (a dict or a data frame) by its part name; return it."""
+    import pandas as pd  # as in check_table
+
     rules = result_rules(num_classes)[part]
     check = check_table if isinstance(data, pd.DataFrame) else check_record
     return check(data, path, rules)

@@ -115,11 +115,11 @@ def model_paths(choice, project="."):
 
 def load_models(paths, class_names, dataset):
     """{name (file stem): Keras model}, each checked to answer with one probability per class."""
+    if not paths:  # said before TensorFlow's import, which takes seconds
+        raise PipelineError(f"no .keras model in {models_folder()}: run `dvc repro` first")
     import_tensorflow()  # without its start-up notices
     from dense_vs_cnn.model.saving import load_model  # imports TensorFlow: only when models are needed
 
-    if not paths:
-        raise PipelineError(f"no .keras model in {models_folder()}: run `dvc repro` first")
     models = {Path(path).stem: load_model(path) for path in paths}
     for name, model in models.items():
         if model.output_shape[-1] != len(class_names):

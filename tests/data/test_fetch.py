@@ -154,6 +154,8 @@ def sources(idx_files, serve, tmp_path):
     stalled.close()
 
 
+# download.timeout_seconds where a fault may be the stalled source, which costs that long.
+TIMEOUT = 0.5
 # What the user reads for each fault, after the file's URL.
 REASONS = {
     "corrupted": "md5 of decompressed content is",
@@ -161,7 +163,7 @@ REASONS = {
     "missing": "HTTP 404 File not found",
     "error": "HTTP 500 Internal Server Error",
     "dropped": "connection closed after",
-    "stalled": "no answer within 1 s (download.timeout_seconds)",
+    "stalled": f"no answer within {TIMEOUT:g} s (download.timeout_seconds)",
     "refused": "Connection refused",
     "endless": "sent more than ",
     "huge": "announces 1,000,000,000,000 bytes, more than the file can take compressed (at most ",
@@ -180,7 +182,7 @@ def test_downloads_and_verifies_from_http(idx_files, files, serve, tmp_path):
 @pytest.mark.parametrize("fault", sorted(REASONS))
 def test_a_faulty_mirror_falls_through_to_the_next(files, sources, tmp_path, fault):
     out = tmp_path / "raw"
-    download(files[:1], [sources[fault], sources["good"]], out, timeout=1)
+    download(files[:1], [sources[fault], sources["good"]], out, timeout=TIMEOUT)
     [(name, md5, _)] = files[:1]
     assert [path.name for path in out.iterdir()] == [name]  # no temporary file left
     assert md5_of_content(out / name) == md5
@@ -190,7 +192,7 @@ def test_a_faulty_mirror_falls_through_to_the_next(files, sources, tmp_path, fau
 def test_a_faulty_mirror_alone_is_reported_and_leaves_nothing(files, sources, tmp_path, fault):
     out = tmp_path / "raw"
     with pytest.raises(PipelineError) as error:
-        download(files, [sources[fault]], out, timeout=1)
+        download(files, [sources[fault]], out, timeout=TIMEOUT)
     assert f"- {sources[fault]}train-images-idx3-ubyte.gz: {REASONS[fault]}" in str(error.value)
     assert list(out.iterdir()) == []  # no partial or unverified file
 
@@ -316,7 +318,7 @@ def test_a_symlink_out_of_the_mirror_folder_is_not_read(idx_files, files, tmp_pa
     assert (tmp_path / "ok" / NAMES[0]).read_bytes() == (idx_files / NAMES[0]).read_bytes()
 
 
-def stage_params(tmp_path, mirrors, timeout=1):
+def stage_params(tmp_path, mirrors, timeout=TIMEOUT):
     shutil.copy(PROJECT / "params.yaml", tmp_path / "params.yaml")
     set_params(tmp_path / "params.yaml", {"download.mirrors": mirrors, "download.timeout_seconds": timeout,
                                           "download.public_mirrors": False})
