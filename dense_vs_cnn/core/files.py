@@ -140,7 +140,7 @@ def load_array(path):
 
 
 def read_csv(path):
-    import pandas as pd  # here: a stage that reads no table (or stops at a params error) skips its 0.2 s import
+    import pandas as pd  # here: a stage that reads no table, or refuses its params, skips its 0.2 s import
 
     try:
         return pd.read_csv(path)

@@ -65,7 +65,7 @@ ARGUMENTS = {name: shlex.split(stage["cmd"].replace("${item.seed}", "3").replace
 
 
 # The stages that read no CSV table: they never need pandas, least of all to refuse their params.
-READ_NO_TABLE = {"download", "preprocess", "train_dense", "train_cnn"}
+READ_NO_TABLE = {"check_params", "download", "preprocess", "train_dense", "train_cnn"}
 
 
 def imported(result):
@@ -119,6 +119,8 @@ def huge_seed(params):
          "params.yaml: evaluate.batch_size = -1 is invalid: expected a positive integer"),
         ("compare", {"compare.language": "de"},
          "params.yaml: compare.language = 'de' is invalid: expected one of: en, fr"),
+        ("check_params", {"train_dense.epochs": "five"},
+         "params.yaml: train_dense.epochs = 'five' is invalid: expected a positive integer"),
         ("robustness", {"robustness.translation": [0, 2]}, "params.yaml: robustness.translation = [0, 2] is "
          "invalid: expected a list of 1 to 10 distinct whole pixels from 1 to 27"),
     ],
