@@ -180,7 +180,7 @@ def check_table(frame, path, rules):
 
 def check_result(part, data, path, num_classes):
     """Check one result file's content (a dict or a data frame) by its part name; return it."""
-    import pandas as pd  # as in check_table
+    import pandas as pd  # not at the top either (see check_table); compare, its caller, has it loaded
 
     rules = result_rules(num_classes)[part]
     check = check_table if isinstance(data, pd.DataFrame) else check_record

@@ -318,7 +318,7 @@ def test_a_symlink_out_of_the_mirror_folder_is_not_read(idx_files, files, tmp_pa
     assert (tmp_path / "ok" / NAMES[0]).read_bytes() == (idx_files / NAMES[0]).read_bytes()
 
 
-def stage_params(tmp_path, mirrors, timeout=TIMEOUT):
+def stage_params(tmp_path, mirrors, timeout=1):
     shutil.copy(PROJECT / "params.yaml", tmp_path / "params.yaml")
     set_params(tmp_path / "params.yaml", {"download.mirrors": mirrors, "download.timeout_seconds": timeout,
                                           "download.public_mirrors": False})
@@ -327,7 +327,7 @@ def stage_params(tmp_path, mirrors, timeout=TIMEOUT):
 def test_stage_lists_every_source_tried_and_how_to_set_the_mirror(sources, tmp_path):
     """The real stage, every fault at once: exit 1, one message, nothing in data/raw."""
     faults = sorted(REASONS)
-    stage_params(tmp_path, [sources[fault] for fault in faults[1:]])
+    stage_params(tmp_path, [sources[fault] for fault in faults[1:]], timeout=TIMEOUT)
     result = run([sys.executable, "-m", "stages.download", "--out", "data/raw"], cwd=tmp_path, check=False,
                  env={MIRROR_VARIABLE: sources[faults[0]], "PYTHONPATH": str(PROJECT)})
     assert result.returncode == 1

@@ -64,8 +64,8 @@ ARGUMENTS = {name: shlex.split(stage["cmd"].replace("${item.seed}", "3").replace
              for name, stage in yaml.safe_load((PROJECT / "dvc.yaml").read_text())["stages"].items()}
 
 
-# The stages that read no CSV table: they never need pandas, least of all to refuse their params.
-READ_NO_TABLE = {"check_params", "download", "preprocess", "train_dense", "train_cnn"}
+# The stages that import no pandas before their params are checked (0.2 s of the wait for the error).
+NO_PANDAS_BEFORE_PARAMS = {"check_params", "download", "preprocess", "train_dense", "train_cnn"}
 
 
 def imported(result):
@@ -137,7 +137,7 @@ def test_bad_params_stop_the_stage_before_any_heavy_work(tmp_path, stage, edit, 
     result = run_stage(stage, ARGUMENTS[stage], tmp_path, "-X", "importtime")
     assert_one_error_line(result, expected)
     assert "tensorflow" not in imported(result)
-    if stage in READ_NO_TABLE:  # nor pandas, 0.2 s of the wait for this line
+    if stage in NO_PANDAS_BEFORE_PARAMS:
         assert "pandas" not in imported(result)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["params.yaml"]  # nothing written
 
