@@ -31,10 +31,11 @@ MNIST_MIRROR = Path(os.environ.get("MNIST_MIRROR") or PROJECT.parent / "shared" 
 # .dvc/config (analytics = false) is copied in: each report is a `dvc daemon analytics` process.
 os.environ["DVC_NO_ANALYTICS"] = "1"
 # Python's bytecode caches on, for this run and every process it starts, also where the environment
-# turns them off (PYTHONDONTWRITEBYTECODE=1, as on this project's CI machines): otherwise each of the
-# hundreds of stage and command processes the tests start compiles the project's modules anew, and
-# each pytest worker rewrites the asserts of every test module on every run. The caches are the
-# __pycache__ folders beside the code, which git, DVC and the report's code digest leave out.
+# turns them off (PYTHONDONTWRITEBYTECODE=1, as the machines this project is built on set it):
+# without them, each of the hundreds of stage and command processes the tests start compiles the
+# project's modules anew, and each pytest worker rewrites the asserts of every test module on every
+# run. The caches are the __pycache__ folders beside the code, which git, DVC and the report's code
+# digest leave out.
 sys.dont_write_bytecode = False
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
