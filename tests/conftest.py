@@ -30,14 +30,11 @@ MNIST_MIRROR = Path(os.environ.get("MNIST_MIRROR") or PROJECT.parent / "shared" 
 # DVC's usage reports off for every dvc the tests run, also a fresh `dvc init` before the project's
 # .dvc/config (analytics = false) is copied in: each report is a `dvc daemon analytics` process.
 os.environ["DVC_NO_ANALYTICS"] = "1"
-# Python's bytecode caches on, for this run and every process it starts, also where the environment
-# turns them off (PYTHONDONTWRITEBYTECODE=1, as the machines this project is built on set it):
-# without them, each of the hundreds of stage and command processes the tests start compiles the
-# project's modules anew, and each pytest worker rewrites the asserts of every test module on every
-# run. The caches are the __pycache__ folders beside the code, which git, DVC and the report's code
-# digest leave out.
+# pytest's cache of the test modules, their asserts rewritten, kept also where the environment turns
+# Python's bytecode caches off (PYTHONDONTWRITEBYTECODE=1, as the machines this project is built on
+# set it): otherwise each worker rewrites every test module on every run. The caches are the
+# __pycache__ folders beside the code, which git, DVC and the report's code digest leave out.
 sys.dont_write_bytecode = False
-os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 # Small enough that a whole `dvc repro` takes seconds: 1000 images per file, 1 epoch.
 TINY_PARAMS = {"preprocess.max_examples": 1000, "train_dense.epochs": 1, "train_cnn.epochs": 1}

@@ -119,6 +119,8 @@ def huge_seed(params):
          "params.yaml: evaluate.batch_size = -1 is invalid: expected a positive integer"),
         ("compare", {"compare.language": "de"},
          "params.yaml: compare.language = 'de' is invalid: expected one of: en, fr"),
+        ("permuted", {"analysis.permutation_seed": -1}, "params.yaml: analysis.permutation_seed = -1 is "
+         "invalid: expected an integer from 0 to 4294967295"),
         ("check_params", {"train_dense.epochs": "five"},
          "params.yaml: train_dense.epochs = 'five' is invalid: expected a positive integer"),
         ("robustness", {"robustness.translation": [0, 2]}, "params.yaml: robustness.translation = [0, 2] is "
