@@ -2,6 +2,7 @@
 
 import contextlib
 import fcntl
+import gc
 import os
 import pty
 import re
@@ -80,6 +81,19 @@ def pytest_collection_modifyitems(items):
         for item in items:
             if "e2e" in item.keywords:
                 item.add_marker(skip)
+
+
+def pytest_collection_finish(session):
+    """Freeze (gc.freeze) what collection made: the test modules and what they import (TensorFlow,
+    pandas, DVC: about 460,000 objects that live as long as the worker). Out of the garbage
+    collector's view, they are not walked again by each full collection during the tests, as
+    import_tensorflow() does for the stages (core/quiet.py); what the tests make is collected as usual."""
+    gc.freeze()
+
+
+def pytest_unconfigure(config):
+    """Freeze what is left too, so that the interpreter's exit does not walk it either."""
+    gc.freeze()
 
 
 def synthetic_images(count, seed=0):
