@@ -229,6 +229,8 @@ class Running:
         os.killpg(self.process.pid, signum)
         try:
             status = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"still running {timeout} s after {signum.name}:\n{self.output}") from None
         finally:
             if self.process.poll() is None:
                 os.killpg(self.process.pid, signal.SIGKILL)
