@@ -53,11 +53,24 @@ def disk_problem(error):
     return problem and problem.format(error=error)
 
 
+# The signals that asked this process to stop (SIGINT, SIGTERM), in the order they came.
+_stop_requests = []
+
+
 def _interrupt(signum, frame):
     # Python's default SIGTERM handling kills the process without running `finally`
     # blocks; as an exception it unwinds like Ctrl-C, so atomic writes remove their
-    # temporary files.
+    # temporary files. Noted too, for where a library swallows the exception (stop_if_asked).
+    _stop_requests.append(signum)
     raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def stop_if_asked():
+    """Raise again the KeyboardInterrupt of a SIGINT or SIGTERM that came under run_stage: a
+    library may have swallowed it (Keras converts each batch's logs to numbers under a bare
+    `except: pass`, where a Ctrl-C that comes while it waits for TensorFlow is lost)."""
+    if _stop_requests:
+        raise KeyboardInterrupt(signal.Signals(_stop_requests[-1]).name)
 
 
 def run_stage(main, argv=None):
@@ -68,6 +81,8 @@ def run_stage(main, argv=None):
     SIGTERM: 143).
     """
     signal.signal(signal.SIGTERM, _interrupt)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not where it is ignored (nohup)
+        signal.signal(signal.SIGINT, _interrupt)
     try:
         main(argv)
     except PipelineError as error:

@@ -14,7 +14,7 @@ import keras
 import pandas as pd
 import tensorflow as tf
 
-from dense_vs_cnn.core.errors import PipelineError
+from dense_vs_cnn.core.errors import PipelineError, stop_if_asked
 from dense_vs_cnn.core.params import TRAINING_KEYS
 from dense_vs_cnn.model.architectures import ARCHITECTURES
 from dense_vs_cnn.model.distribute import distribution_strategy
@@ -78,13 +78,23 @@ class EpochProgbar(keras.callbacks.ProgbarLogger):
         super().on_train_batch_end(batch if self.target is None else min(batch, self.target - 1), logs)
 
 
+class StopWhenAsked(keras.callbacks.Callback):
+    """Stop the training at the next batch once Ctrl-C or SIGTERM came (core/errors.py's
+    stop_if_asked), also when Keras swallowed its KeyboardInterrupt: the training then went on."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        stop_if_asked()
+
+    on_test_batch_end = on_epoch_end = on_train_batch_end
+
+
 def fit(model, train, val, *, epochs, batch_size, one_hot):
     """Train on `train` = (images, labels), validate on `val`.
 
     Returns (history, seconds): one row per epoch, numbered from 1 as the report does,
     with the training and validation accuracy and loss. A loss that becomes NaN or
     infinite stops the training at that batch (TerminateOnNaN): every later update would
-    be NaN too.
+    be NaN too. Ctrl-C or SIGTERM stops it at the batch it comes in (StopWhenAsked).
     `one_hot`: give the loss one-hot labels (the notebook's categorical cross-entropy, and
     label smoothing) rather than class numbers.
     """
@@ -98,7 +108,7 @@ def fit(model, train, val, *, epochs, batch_size, one_hot):
         epochs=epochs,
         batch_size=batch_size,
         validation_data=(val_images, val_labels),
-        callbacks=[keras.callbacks.TerminateOnNaN(), EpochProgbar()],
+        callbacks=[StopWhenAsked(), keras.callbacks.TerminateOnNaN(), EpochProgbar()],
     )
     seconds = time.perf_counter() - start
     columns = ("accuracy", "loss", "val_accuracy", "val_loss")

@@ -1,4 +1,5 @@
-"""run_stage turns the file system's refusals into one line; printable() escapes file names.
+"""run_stage turns the file system's refusals into one line and a Ctrl-C into its own line;
+printable() escapes file names.
 
 The disks are real: /dev/full, and small or read-only tmpfs mounts in a private mount
 namespace (tests.conftest.run_on_tmpfs).
@@ -7,6 +8,7 @@ namespace (tests.conftest.run_on_tmpfs).
 import errno
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -105,6 +107,18 @@ def test_other_os_errors_still_show_their_traceback(tmp_path):
     result = run([sys.executable, "-c", stage_code("open('/nonexistent/x')")], cwd=tmp_path, check=False,
                  env=ENV)
     assert result.returncode == 1 and "Traceback" in result.stderr and "FileNotFoundError" in result.stderr
+
+
+@pytest.mark.parametrize(("handling", "status", "printed"), [
+    (signal.SIG_DFL, 130, "interrupted (SIGINT): no partial output was left; run `dvc repro` to finish\n"),
+    (signal.SIG_IGN, 0, "went on\n"),  # started ignoring it (nohup, a shell's background job)
+])
+def test_ctrl_c_stops_a_stage_unless_it_started_ignoring_it(tmp_path, handling, status, printed):
+    """run_stage takes Ctrl-C over, to note it for stop_if_asked, only where Python's own handler had it."""
+    code = "import signal; " + stage_code("(signal.raise_signal(signal.SIGINT), print('went on'))")
+    result = run([sys.executable, "-c", code], cwd=tmp_path, check=False, env=ENV,
+                 preexec_fn=lambda: signal.signal(signal.SIGINT, handling))
+    assert (result.returncode, result.stdout + result.stderr) == (status, printed)
 
 
 @pytest.mark.parametrize(("name", "shown"), [

@@ -1,12 +1,22 @@
 import re
+import signal
 
 import keras
 import numpy as np
 import pytest
+from keras.src.utils.python_utils import pythonify_logs
 
+from dense_vs_cnn.core import errors
 from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.core.params import SCHEDULES, TrainDense
-from dense_vs_cnn.model.training import EpochProgbar, bfloat16_hardware, make_learning_rate, make_loss, train
+from dense_vs_cnn.model.training import (
+    EpochProgbar,
+    StopWhenAsked,
+    bfloat16_hardware,
+    make_learning_rate,
+    make_loss,
+    train,
+)
 
 
 def test_schedules_offered_in_params_are_the_ones_training_knows():
@@ -122,6 +132,41 @@ def test_the_bar_counts_no_step_past_the_end_of_an_epoch(bar, counted):
     model.compile("adam", "mse", steps_per_execution=2)
     model.fit(np.zeros((40, 4)), np.zeros((40, 2)), batch_size=8, verbose=0, callbacks=[Counting()])
     assert Counting.counts == counted
+
+
+def test_a_ctrl_c_that_keras_swallows_still_stops_the_training(monkeypatch):
+    """Keras converts each batch's logs to numbers under a bare `except: pass` (pythonify_logs): a
+    Ctrl-C that comes there is lost, and the training goes on (a train stage in a test ran 950 more
+    epochs). StopWhenAsked, one of fit()'s callbacks, raises it again at the end of that batch."""
+    class CtrlCWhileConverted:
+        def __float__(self):
+            signal.raise_signal(signal.SIGINT)
+            return 0.0
+
+    class Swallowing(keras.callbacks.Callback):
+        batches = 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.batches += 1
+            if self.batches == 2:
+                pythonify_logs({"loss": CtrlCWhileConverted()})  # Keras' own conversion
+
+    monkeypatch.setattr(errors, "_stop_requests", [])
+    previous = signal.signal(signal.SIGINT, errors._interrupt)  # as run_stage sets it
+    try:
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+        model.compile("adam", "mse")
+        lost = Swallowing()
+        model.fit(np.zeros((40, 4)), np.zeros((40, 2)), batch_size=8, epochs=2, verbose=0, callbacks=[lost])
+        assert lost.batches == 10 and errors._stop_requests == [signal.SIGINT]  # came, lost, trained on
+        errors._stop_requests.clear()
+        stopped = Swallowing()
+        with pytest.raises(KeyboardInterrupt, match="^SIGINT$"):
+            model.fit(np.zeros((40, 4)), np.zeros((40, 2)), batch_size=8, epochs=100, verbose=0,
+                      callbacks=[stopped, StopWhenAsked()])
+        assert stopped.batches == 2  # stopped at the batch it came in
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_bfloat16_hardware_is_read_from_the_cpu_flags(tmp_path):

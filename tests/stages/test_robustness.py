@@ -230,7 +230,10 @@ class Running:
         try:
             status = self.process.wait(timeout)
         except subprocess.TimeoutExpired:
-            raise AssertionError(f"still running {timeout} s after {signum.name}:\n{self.output}") from None
+            with open(f"/proc/{self.process.pid}/status") as status:  # pending, blocked, ignored, caught
+                signals = [line.strip() for line in status if line.startswith(("Sig", "ShdPnd"))]
+            raise AssertionError(f"still running {timeout} s after {signum.name} ({', '.join(signals)}):\n"
+                                 f"{self.output[-3000:]}") from None
         finally:
             if self.process.poll() is None:
                 os.killpg(self.process.pid, signal.SIGKILL)
