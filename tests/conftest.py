@@ -165,18 +165,20 @@ def in_this_process(main, arguments, folder, capsys):
     """A stage's or console script's `main` run in `folder` as its entry point runs it
     (`run_stage(main)`), but in this process, where TensorFlow is loaded once for all: its exit
     status, stdout and stderr."""
-    from dense_vs_cnn.core.errors import run_stage
+    from dense_vs_cnn.core import errors
 
-    previous = signal.getsignal(signal.SIGTERM)  # run_stage sets its own
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}  # run_stage's
     try:
         with pytest.MonkeyPatch.context() as patch:
             patch.chdir(folder)
-            run_stage(main, arguments)
+            patch.setattr(errors, "_stop_requests", [])
+            errors.run_stage(main, arguments)
         status = 0
     except SystemExit as exit:
         status = exit.code
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     printed = capsys.readouterr()
     return types.SimpleNamespace(returncode=status, stdout=printed.out, stderr=printed.err)
 

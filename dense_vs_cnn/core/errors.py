@@ -1,6 +1,6 @@
 """The one error type a user can fix, and how entry points report it: one line, no traceback.
 
-`run_stage(main)` wraps every stage's and the `digits-predict` command's main().
+`run_stage(main)` wraps every stage's main() and those of the `digits-predict` and `digits-demo` commands.
 """
 
 import errno
@@ -58,17 +58,16 @@ _stop_requests = []
 
 
 def _interrupt(signum, frame):
-    # Python's default SIGTERM handling kills the process without running `finally`
-    # blocks; as an exception it unwinds like Ctrl-C, so atomic writes remove their
-    # temporary files. Noted too, for where a library swallows the exception (stop_if_asked).
+    # SIGTERM's default kills the process without running `finally` blocks: both it and Ctrl-C
+    # raise KeyboardInterrupt here, so atomic writes remove their temporary files; noted for
+    # stop_if_asked.
     _stop_requests.append(signum)
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def stop_if_asked():
-    """Raise again the KeyboardInterrupt of a SIGINT or SIGTERM that came under run_stage: a
-    library may have swallowed it (Keras converts each batch's logs to numbers under a bare
-    `except: pass`, where a Ctrl-C that comes while it waits for TensorFlow is lost)."""
+    """Raise again the KeyboardInterrupt of a SIGINT or SIGTERM that came under run_stage, where
+    a library swallowed it (model/training.py's StopWhenAsked says where)."""
     if _stop_requests:
         raise KeyboardInterrupt(signal.Signals(_stop_requests[-1]).name)
 
@@ -78,10 +77,10 @@ def run_stage(main, argv=None):
 
     Exit status: 1 for a PipelineError or a refused write (disk full, over quota,
     read-only, permission denied), 128 + the signal number when interrupted (SIGINT: 130,
-    SIGTERM: 143).
+    SIGTERM: 143). It handles SIGTERM, and SIGINT unless the process started ignoring it.
     """
     signal.signal(signal.SIGTERM, _interrupt)
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not where it is ignored (nohup)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not a script's `cmd &`
         signal.signal(signal.SIGINT, _interrupt)
     try:
         main(argv)

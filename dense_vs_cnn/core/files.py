@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dense_vs_cnn.core.errors import PipelineError, missing
+from dense_vs_cnn.core.errors import PipelineError, missing, stop_if_asked
 
 # Temporary files are hidden and carry this marker, which .gitignore and .dvcignore list:
 # a run killed with `kill -9` leaves nothing git would commit or DVC would hash, and the
@@ -80,6 +80,7 @@ def atomic_path(path):
     os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the user's umask
     try:
         yield Path(temporary)
+        stop_if_asked()  # no output kept after a Ctrl-C that a library swallowed
         os.replace(temporary, path)
     finally:
         with contextlib.suppress(FileNotFoundError):

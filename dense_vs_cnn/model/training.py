@@ -79,8 +79,11 @@ class EpochProgbar(keras.callbacks.ProgbarLogger):
 
 
 class StopWhenAsked(keras.callbacks.Callback):
-    """Stop the training at the next batch once Ctrl-C or SIGTERM came (core/errors.py's
-    stop_if_asked), also when Keras swallowed its KeyboardInterrupt: the training then went on."""
+    """Stop the training once Ctrl-C or SIGTERM came, also where Keras swallowed its
+    KeyboardInterrupt: it converts each batch's logs to numbers under a bare `except: pass`
+    (`pythonify_logs`), where a Ctrl-C that comes while it waits for TensorFlow is lost, and
+    the training would go on. It stops at the end of that call into TensorFlow (up to
+    steps_per_execution batches), of that validation batch, or of that epoch."""
 
     def on_train_batch_end(self, batch, logs=None):
         stop_if_asked()
@@ -94,7 +97,7 @@ def fit(model, train, val, *, epochs, batch_size, one_hot):
     Returns (history, seconds): one row per epoch, numbered from 1 as the report does,
     with the training and validation accuracy and loss. A loss that becomes NaN or
     infinite stops the training at that batch (TerminateOnNaN): every later update would
-    be NaN too. Ctrl-C or SIGTERM stops it at the batch it comes in (StopWhenAsked).
+    be NaN too. Ctrl-C or SIGTERM stops it (StopWhenAsked).
     `one_hot`: give the loss one-hot labels (the notebook's categorical cross-entropy, and
     label smoothing) rather than class numbers.
     """

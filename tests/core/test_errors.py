@@ -111,14 +111,20 @@ def test_other_os_errors_still_show_their_traceback(tmp_path):
 
 @pytest.mark.parametrize(("handling", "status", "printed"), [
     (signal.SIG_DFL, 130, "interrupted (SIGINT): no partial output was left; run `dvc repro` to finish\n"),
-    (signal.SIG_IGN, 0, "went on\n"),  # started ignoring it (nohup, a shell's background job)
+    (signal.SIG_IGN, 0, "went on\n"),  # started ignoring it (a script's `cmd &`)
 ])
-def test_ctrl_c_stops_a_stage_unless_it_started_ignoring_it(tmp_path, handling, status, printed):
-    """run_stage takes Ctrl-C over, to note it for stop_if_asked, only where Python's own handler had it."""
-    code = "import signal; " + stage_code("(signal.raise_signal(signal.SIGINT), print('went on'))")
+def test_a_ctrl_c_that_a_library_swallows_still_keeps_the_output_out(tmp_path, handling, status, printed):
+    """run_stage notes a Ctrl-C (unless the process started ignoring it), and atomic writes raise it
+    again: a library that swallows it (as Keras does, StopWhenAsked) cannot make a stage go on to
+    write its outputs."""
+    swallowing = ("import signal\n"
+                  "def swallowed():\n  try: signal.raise_signal(signal.SIGINT)\n  except: pass\n")
+    write = f"write_json('{tmp_path}/m.json', {{'a': 1}})"
+    code = swallowing + stage_code(f"(swallowed(), {write}, print('went on'))")
     result = run([sys.executable, "-c", code], cwd=tmp_path, check=False, env=ENV,
                  preexec_fn=lambda: signal.signal(signal.SIGINT, handling))
     assert (result.returncode, result.stdout + result.stderr) == (status, printed)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ([] if status else ["m.json"])
 
 
 @pytest.mark.parametrize(("name", "shown"), [

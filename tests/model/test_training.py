@@ -9,14 +9,8 @@ from keras.src.utils.python_utils import pythonify_logs
 from dense_vs_cnn.core import errors
 from dense_vs_cnn.core.errors import PipelineError
 from dense_vs_cnn.core.params import SCHEDULES, TrainDense
-from dense_vs_cnn.model.training import (
-    EpochProgbar,
-    StopWhenAsked,
-    bfloat16_hardware,
-    make_learning_rate,
-    make_loss,
-    train,
-)
+from dense_vs_cnn.model import training
+from dense_vs_cnn.model.training import EpochProgbar, bfloat16_hardware, make_learning_rate, make_loss, train
 
 
 def test_schedules_offered_in_params_are_the_ones_training_knows():
@@ -135,36 +129,36 @@ def test_the_bar_counts_no_step_past_the_end_of_an_epoch(bar, counted):
 
 
 def test_a_ctrl_c_that_keras_swallows_still_stops_the_training(monkeypatch):
-    """Keras converts each batch's logs to numbers under a bare `except: pass` (pythonify_logs): a
-    Ctrl-C that comes there is lost, and the training goes on (a train stage in a test ran 950 more
-    epochs). StopWhenAsked, one of fit()'s callbacks, raises it again at the end of that batch."""
+    """Keras' pythonify_logs loses a Ctrl-C that comes while it converts a batch's logs
+    (StopWhenAsked); fit() stops all the same."""
     class CtrlCWhileConverted:
         def __float__(self):
             signal.raise_signal(signal.SIGINT)
             return 0.0
 
-    class Swallowing(keras.callbacks.Callback):
+    class Swallowing(EpochProgbar):  # the bar that fit() draws, here with a Ctrl-C lost in Keras' own code
         batches = 0
 
         def on_train_batch_end(self, batch, logs=None):
-            self.batches += 1
-            if self.batches == 2:
-                pythonify_logs({"loss": CtrlCWhileConverted()})  # Keras' own conversion
+            super().on_train_batch_end(batch, logs)
+            Swallowing.batches += 1
+            if Swallowing.batches == 2:
+                pythonify_logs({"loss": CtrlCWhileConverted()})
 
     monkeypatch.setattr(errors, "_stop_requests", [])
+    monkeypatch.setattr(training, "EpochProgbar", Swallowing)
     previous = signal.signal(signal.SIGINT, errors._interrupt)  # as run_stage sets it
     try:
+        images, labels = np.zeros((40, 4), np.float32), np.zeros(40, np.uint8)
         model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
-        model.compile("adam", "mse")
-        lost = Swallowing()
-        model.fit(np.zeros((40, 4)), np.zeros((40, 2)), batch_size=8, epochs=2, verbose=0, callbacks=[lost])
-        assert lost.batches == 10 and errors._stop_requests == [signal.SIGINT]  # came, lost, trained on
+        model.compile("adam", "sparse_categorical_crossentropy")
+        model.fit(images, labels, batch_size=8, epochs=2, verbose=0, callbacks=[Swallowing()])
+        assert Swallowing.batches == 10 and errors._stop_requests == [signal.SIGINT]  # came, lost, trained on
         errors._stop_requests.clear()
-        stopped = Swallowing()
+        Swallowing.batches = 0
         with pytest.raises(KeyboardInterrupt, match="^SIGINT$"):
-            model.fit(np.zeros((40, 4)), np.zeros((40, 2)), batch_size=8, epochs=100, verbose=0,
-                      callbacks=[stopped, StopWhenAsked()])
-        assert stopped.batches == 2  # stopped at the batch it came in
+            training.fit(model, (images, labels), (images, labels), epochs=100, batch_size=8, one_hot=False)
+        assert Swallowing.batches == 2  # stopped at the end of the next call, before the bar drew it
     finally:
         signal.signal(signal.SIGINT, previous)
 

@@ -230,8 +230,8 @@ class Running:
         try:
             status = self.process.wait(timeout)
         except subprocess.TimeoutExpired:
-            with open(f"/proc/{self.process.pid}/status") as status:  # pending, blocked, ignored, caught
-                signals = [line.strip() for line in status if line.startswith(("Sig", "ShdPnd"))]
+            with open(f"/proc/{self.process.pid}/status") as process:  # pending, blocked, ignored, caught
+                signals = [line.strip() for line in process if line.startswith(("Sig", "ShdPnd"))]
             raise AssertionError(f"still running {timeout} s after {signum.name} ({', '.join(signals)}):\n"
                                  f"{self.output[-3000:]}") from None
         finally:
